@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package quant
+
+const useSIMD = false
+
+// HasSIMD reports whether the AVX2/FMA/F16C kernels are in use.
+func HasSIMD() bool { return false }
+
+func dotF32SIMD(a, b []float32) float32        { return dotF32Go(a, b) }
+func dotF16SIMD(w []byte, x []float32) float32 { return dotF16Go(w, x) }
+func dotQ8_0SIMD(w, x []byte, n int) float32   { return dotQ8_0Go(w, x, n) }
+func dotQ4_0SIMD(w, x []byte, n int) float32   { return dotQ4_0Go(w, x, n) }
