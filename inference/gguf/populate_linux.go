@@ -1,0 +1,5 @@
+package gguf
+
+import "syscall"
+
+const mapPopulate = syscall.MAP_POPULATE
