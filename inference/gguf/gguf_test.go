@@ -391,7 +391,7 @@ func TestCorrupt(t *testing.T) {
 		{"dims overflow", tensor(32, 2, []uint64{1 << 40, 1 << 40}, 0, 0), gguf.ErrCorrupt},
 		{"unaligned offset", tensor(32, 1, []uint64{1}, 0, 4), gguf.ErrCorrupt},
 		{"data past end", tensor(32, 1, []uint64{1000}, 0, 0), gguf.ErrCorrupt},
-		{"offset past end", tensor(32, 1, []uint64{1}, 0, 1 << 62), gguf.ErrCorrupt},
+		{"offset past end", tensor(32, 1, []uint64{1}, 0, 1<<62), gguf.ErrCorrupt},
 		{"huge offset", tensor(32, 1, []uint64{1}, 0, math.MaxUint64-31), gguf.ErrCorrupt},
 	}
 	for _, c := range cases {
