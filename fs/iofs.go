@@ -138,7 +138,9 @@ type ioFile struct {
 	name string
 }
 
-func (f *ioFile) Stat() (iofs.FileInfo, error) { return fileInfo{f.File.Stat(), path.Base(f.name)}, nil }
+func (f *ioFile) Stat() (iofs.FileInfo, error) {
+	return fileInfo{f.File.Stat(), path.Base(f.name)}, nil
+}
 
 type ioDir struct {
 	v       *ioView
