@@ -558,7 +558,7 @@ func (h *FS) Remove(ctx context.Context, p fs.Path, recursive bool) error {
 }
 
 // Rename moves src to dst, replacing a file at dst, or an empty directory
-// when src is a directory. Missing parents of dst are created.
+// when src is a directory. The parent of dst must exist.
 func (h *FS) Rename(ctx context.Context, src, dst fs.Path) error {
 	if err := h.readOnly("rename", src); err != nil {
 		return err
@@ -600,11 +600,6 @@ func (h *FS) Rename(ctx context.Context, src, dst fs.Path) error {
 		}
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return mapErr("rename", dst, err)
-	}
-	if d := dst.Dir(); !d.IsRoot() {
-		if err := h.root.MkdirAll(rel(d), h.opts.DirMode); err != nil {
-			return mapErr("rename", dst, err)
-		}
 	}
 	if err := h.root.Rename(rel(src), rel(dst)); err != nil {
 		return mapErr("rename", src, err)

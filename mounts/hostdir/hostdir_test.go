@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	ctxfstest "github.com/ctxfs/ctxfs/fs/fstest"
 	"time"
 
 	"github.com/ctxfs/ctxfs/fs"
@@ -49,106 +51,6 @@ var sample = map[string]string{
 	"empty.txt":          "",
 }
 
-// ioView is a minimal io/fs adapter over an fs.FS, so testing/fstest can
-// check the provider before the namespace's generic adapter is used.
-type ioView struct {
-	ctx  context.Context
-	fsys fs.FS
-}
-
-func (v ioView) path(op, name string) (fs.Path, error) {
-	if !iofs.ValidPath(name) {
-		return "", &iofs.PathError{Op: op, Path: name, Err: iofs.ErrInvalid}
-	}
-	if name == "." {
-		return fs.Root, nil
-	}
-	p, err := fs.Parse("/" + name)
-	if err != nil {
-		return "", &iofs.PathError{Op: op, Path: name, Err: iofs.ErrInvalid}
-	}
-	return p, nil
-}
-
-func (v ioView) Open(name string) (iofs.File, error) {
-	p, err := v.path("open", name)
-	if err != nil {
-		return nil, err
-	}
-	i, err := v.fsys.Stat(v.ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	if i.IsDir() {
-		ents, err := v.fsys.List(v.ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		return &ioDir{info: i, ents: ents}, nil
-	}
-	f, err := v.fsys.Open(v.ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return ioFile{f}, nil
-}
-
-type ioInfo struct{ i *fs.Info }
-
-func (x ioInfo) Name() string {
-	if x.i.Path.IsRoot() {
-		return "."
-	}
-	return x.i.Name()
-}
-func (x ioInfo) Size() int64 { return x.i.Size }
-func (x ioInfo) Mode() iofs.FileMode {
-	if x.i.IsDir() {
-		return iofs.ModeDir | 0o555
-	}
-	return 0o444
-}
-func (x ioInfo) ModTime() time.Time           { return x.i.Modified }
-func (x ioInfo) IsDir() bool                  { return x.i.IsDir() }
-func (x ioInfo) Sys() any                     { return nil }
-func (x ioInfo) Type() iofs.FileMode          { return x.Mode().Type() }
-func (x ioInfo) Info() (iofs.FileInfo, error) { return x, nil }
-
-type ioFile struct{ f fs.File }
-
-func (x ioFile) Stat() (iofs.FileInfo, error)              { return ioInfo{x.f.Stat()}, nil }
-func (x ioFile) Read(b []byte) (int, error)                { return x.f.Read(b) }
-func (x ioFile) ReadAt(b []byte, off int64) (int, error)   { return x.f.ReadAt(b, off) }
-func (x ioFile) Seek(off int64, whence int) (int64, error) { return x.f.Seek(off, whence) }
-func (x ioFile) Close() error                              { return x.f.Close() }
-
-type ioDir struct {
-	info *fs.Info
-	ents []*fs.Info
-	pos  int
-}
-
-func (d *ioDir) Stat() (iofs.FileInfo, error) { return ioInfo{d.info}, nil }
-func (d *ioDir) Read([]byte) (int, error) {
-	return 0, &iofs.PathError{Op: "read", Path: d.info.Path.String(), Err: fs.ErrIsDir}
-}
-func (d *ioDir) Close() error { return nil }
-func (d *ioDir) ReadDir(n int) ([]iofs.DirEntry, error) {
-	rest := d.ents[d.pos:]
-	if n > 0 && len(rest) == 0 {
-		return nil, io.EOF
-	}
-	if n > 0 && len(rest) > n {
-		rest = rest[:n]
-	}
-	d.pos += len(rest)
-	out := make([]iofs.DirEntry, len(rest))
-	for i, e := range rest {
-		out[i] = ioInfo{e}
-	}
-	return out, nil
-}
-
 func TestIOFS(t *testing.T) {
 	dir := t.TempDir()
 	populate(t, dir, sample)
@@ -165,7 +67,7 @@ func TestIOFS(t *testing.T) {
 	populate(t, dir, map[string]string{tmpPrefix + "123": "partial"})
 
 	h := newFS(t, dir, Options{})
-	err := fstest.TestFS(ioView{context.Background(), h},
+	err := fstest.TestFS(fs.IOFS(context.Background(), h, fs.Root),
 		"README.md", "notes/a.txt", "notes/b.txt", "notes/deep/c/d.txt", "empty.txt", "link.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +272,13 @@ func TestWriteSemantics(t *testing.T) {
 			t.Errorf("%s = %q, want %q", s, got, want)
 		}
 	}
-	// Directory rename with missing parents, then over an empty directory.
+	// Directory rename, then over an empty directory.
+	if err := h.Rename(ctx, fs.MustParse("/notes/deep"), fs.MustParse("/moved/deep")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("rename to a missing parent = %v, want ErrNotExist", err)
+	}
+	if err := h.Mkdir(ctx, fs.MustParse("/moved")); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.Rename(ctx, fs.MustParse("/notes/deep"), fs.MustParse("/moved/deep")); err != nil {
 		t.Fatal(err)
 	}
@@ -534,4 +442,22 @@ func TestSpecialFilesHidden(t *testing.T) {
 	if _, err := h.Open(ctx, fs.MustParse("/fifo")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Open(fifo) = %v, want ErrNotExist (and no hang)", err)
 	}
+}
+
+// TestConformance runs the fs conformance suite on a writable mount of an
+// empty directory; host directories keep no versions, metadata or authors.
+func TestConformance(t *testing.T) {
+	ctxfstest.Run(t, func(tb testing.TB) fs.FS {
+		return newFS(tb, tb.TempDir(), Options{Writable: true})
+	}, ctxfstest.Options{NoVersions: true, NoMeta: true, NoAuthor: true, NoWatch: true})
+}
+
+// TestConformanceReadOnly checks that a read-only mount refuses every
+// change without effect.
+func TestConformanceReadOnly(t *testing.T) {
+	ctxfstest.Run(t, func(tb testing.TB) fs.FS {
+		dir := tb.TempDir()
+		populate(tb, dir, sample)
+		return newFS(tb, dir, Options{})
+	}, ctxfstest.Options{ReadOnly: true, NoVersions: true, NoMeta: true, NoAuthor: true, NoWatch: true})
 }
