@@ -439,3 +439,6 @@ func axpy(dst []float32, a float32, x []float32) {
 		dst[i] += a * x[i]
 	}
 }
+
+// Capacity returns the KV cache capacity in positions.
+func (s *CPUSession) Capacity() int { return s.cache.Capacity() }
