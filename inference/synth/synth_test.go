@@ -94,4 +94,3 @@ func TestVocabCopied(t *testing.T) {
 		t.Fatalf("output rows %d for %d tokens", ti.Dims[1], len(want))
 	}
 }
-
