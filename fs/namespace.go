@@ -184,6 +184,22 @@ func (n *Namespace) canSee(pr Principal, p Path, isDir bool) bool {
 	return isDir && pol.Traversable(pr, p)
 }
 
+// wrapAt wraps err for op on p; a *PathError from a provider mounted at at
+// names a provider path, which is rewritten into the namespace path.
+func wrapAt(op string, p, at Path, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *PathError
+	if !at.IsRoot() && errors.As(err, &pe) {
+		rel, perr := Parse(pe.Path)
+		if perr == nil {
+			return &PathError{Op: pe.Op, Path: string(rel.Under(at)), Err: pe.Err}
+		}
+	}
+	return Wrap(op, p, err)
+}
+
 // rebase rewrites an Info from a provider mounted at at into namespace terms.
 func rebase(info *Info, at Path) *Info {
 	if at.IsRoot() {
@@ -220,7 +236,7 @@ func (n *Namespace) stat(ctx context.Context, p Path) (*Info, error) {
 		// A directory that exists only because mounts lie below it.
 		return &Info{Path: p, Kind: KindDir, ReadOnly: true}, nil
 	}
-	return nil, Wrap("stat", p, err)
+	return nil, wrapAt("stat", p, at, err)
 }
 
 // IsNotExist reports whether err wraps ErrNotExist.
@@ -241,7 +257,7 @@ func (n *Namespace) List(ctx context.Context, p Path) ([]*Info, error) {
 	below := n.mountsBelow(p)
 	if err != nil {
 		if !(IsNotExist(err) && len(below) > 0) {
-			return nil, Wrap("list", p, err)
+			return nil, wrapAt("list", p, at, err)
 		}
 		entries = nil
 	}
@@ -284,7 +300,7 @@ func (n *Namespace) Open(ctx context.Context, p Path) (File, error) {
 	f, rel, at := n.resolve(p)
 	file, err := f.Open(ctx, rel)
 	if err != nil {
-		return nil, Wrap("open", p, err)
+		return nil, wrapAt("open", p, at, err)
 	}
 	return rebasedFile{file, at}, nil
 }
@@ -308,7 +324,7 @@ func (n *Namespace) Write(ctx context.Context, p Path, r io.Reader, opts WriteOp
 	f, rel, at := n.resolve(p)
 	info, err := f.Write(ctx, rel, r, opts)
 	if err != nil {
-		return nil, Wrap("write", p, err)
+		return nil, wrapAt("write", p, at, err)
 	}
 	return rebase(info, at), nil
 }
@@ -318,11 +334,11 @@ func (n *Namespace) Mkdir(ctx context.Context, p Path) error {
 	if err := n.check(ctx, "mkdir", p, PermWrite); err != nil {
 		return err
 	}
-	f, rel, _ := n.resolve(p)
+	f, rel, at := n.resolve(p)
 	if rel.IsRoot() {
 		return nil // a mount point is a directory already
 	}
-	return Wrap("mkdir", p, f.Mkdir(ctx, rel))
+	return wrapAt("mkdir", p, at, f.Mkdir(ctx, rel))
 }
 
 // notMountPoint refuses changes to a mount point itself or to a tree that
@@ -346,8 +362,8 @@ func (n *Namespace) Remove(ctx context.Context, p Path, recursive bool) error {
 	if err := n.notMountPoint("remove", p); err != nil {
 		return err
 	}
-	f, rel, _ := n.resolve(p)
-	return Wrap("remove", p, f.Remove(ctx, rel, recursive))
+	f, rel, at := n.resolve(p)
+	return wrapAt("remove", p, at, f.Remove(ctx, rel, recursive))
 }
 
 // Rename implements FS. Both paths must be served by the same provider.
@@ -371,7 +387,7 @@ func (n *Namespace) Rename(ctx context.Context, src, dst Path) error {
 	if sat != dat {
 		return &PathError{Op: "rename", Path: string(src), Err: fmt.Errorf("%w: %s and %s are on different mounts", ErrNotSupported, src, dst)}
 	}
-	return Wrap("rename", src, sf.Rename(ctx, srel, drel))
+	return wrapAt("rename", src, sat, sf.Rename(ctx, srel, drel))
 }
 
 // Log implements Versioner for providers that keep history.
@@ -379,13 +395,13 @@ func (n *Namespace) Log(ctx context.Context, p Path) ([]Version, error) {
 	if err := n.check(ctx, "log", p, PermRead); err != nil {
 		return nil, err
 	}
-	f, rel, _ := n.resolve(p)
+	f, rel, at := n.resolve(p)
 	v, ok := f.(Versioner)
 	if !ok {
 		return nil, &PathError{Op: "log", Path: string(p), Err: fmt.Errorf("%w: this mount keeps no history", ErrNotSupported)}
 	}
 	vs, err := v.Log(ctx, rel)
-	return vs, Wrap("log", p, err)
+	return vs, wrapAt("log", p, at, err)
 }
 
 // OpenVersion implements Versioner.
@@ -400,7 +416,7 @@ func (n *Namespace) OpenVersion(ctx context.Context, p Path, version int64) (Fil
 	}
 	file, err := v.OpenVersion(ctx, rel, version)
 	if err != nil {
-		return nil, Wrap("open", p, err)
+		return nil, wrapAt("open", p, at, err)
 	}
 	return rebasedFile{file, at}, nil
 }
@@ -417,7 +433,7 @@ func (n *Namespace) SetMeta(ctx context.Context, p Path, changes map[string]*str
 	}
 	info, err := m.SetMeta(ctx, rel, changes)
 	if err != nil {
-		return nil, Wrap("setmeta", p, err)
+		return nil, wrapAt("setmeta", p, at, err)
 	}
 	return rebase(info, at), nil
 }
