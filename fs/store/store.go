@@ -41,6 +41,9 @@ const (
 	DefaultMaxFileSize = 1 << 30
 )
 
+// initialMmap is the address space mapped when the store opens.
+const initialMmap = 1 << 30
+
 // maxExactTokenText is the largest text whose tokens are counted in one
 // piece; longer texts are counted chunk by chunk (cut at rune boundaries),
 // which can differ from the exact count by a token or two per chunk but
@@ -148,6 +151,11 @@ func Open(path string, opts Options) (*Store, error) {
 		ReadOnly:       opts.ReadOnly,
 		FreelistType:   bolt.FreelistMapType, // prunes free many pages; the map freelist stays fast
 		NoFreelistSync: true,                 // rebuilt on open; saves a page write per commit
+		// Each time bbolt grows its mapping it copies every value of the
+		// open write transaction onto the heap; mapping 1 GiB of address
+		// space up front (the file itself grows only as needed) spares a
+		// large write those copies, and readers never block a remap.
+		InitialMmapSize: initialMmap,
 	}
 	if opts.Populate {
 		bo.MmapFlags = mapPopulate
