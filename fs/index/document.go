@@ -29,9 +29,11 @@ func newAnalyzers(m mapping.IndexMapping) analyzers {
 	}
 }
 
+// Keywords keep term vectors too: a quoted value (under:"/a b/c.md") is a
+// phrase query, which bleve answers only from term vectors even for one term.
 const (
 	optText    = bindex.IndexField | bindex.IncludeTermVectors
-	optKeyword = bindex.IndexField
+	optKeyword = bindex.IndexField | bindex.IncludeTermVectors
 )
 
 // textContent returns the part of b that is indexed as text: b cut to max
@@ -69,7 +71,7 @@ func (a *analyzers) build(info *fs.Info, content []byte) *document.Document {
 	for q := info.Path; !q.IsRoot(); q = q.Dir() {
 		d.AddField(document.NewTextFieldCustom(FieldUnder, nil, []byte(q), optKeyword, a.keyword))
 	}
-	d.AddField(document.NewTextFieldCustom(FieldKind, nil, []byte(info.Kind.String()), optKeyword, a.keyword))
+	d.AddField(document.NewTextFieldCustom(FieldKind, nil, []byte(info.Kind.String()), bindex.IndexField, a.keyword))
 	if info.Author != "" {
 		d.AddField(document.NewTextFieldCustom(FieldAuthor, nil, []byte(info.Author), optKeyword, a.keyword))
 	}

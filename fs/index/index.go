@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -91,6 +92,9 @@ type Index struct {
 	// imported remembers documents IndexBatch indexed, so that catching up
 	// over their log events need not read their content again.
 	imported map[fs.Path]stamp
+	// persisted is closed when the newest batch reaches disk (nil when
+	// batches are synchronous or none ran).
+	persisted chan struct{}
 
 	// mu guards idx: searches hold it shared, Rebuild and Close exclusively
 	// while they swap or close the bleve index.
@@ -111,7 +115,7 @@ func Open(dir string, src Source, opts Options) (*Index, error) {
 // or rebuild.
 func OpenContext(ctx context.Context, dir string, src Source, opts Options) (*Index, error) {
 	x := &Index{dir: dir, src: src, opts: opts.withDefaults(), imported: map[fs.Path]stamp{}}
-	idx, err := x.openBleve()
+	idx, created, err := x.openBleve()
 	if err != nil {
 		return nil, err
 	}
@@ -119,12 +123,16 @@ func OpenContext(ctx context.Context, dir string, src Source, opts Options) (*In
 	x.m = idx.Mapping()
 	x.an = newAnalyzers(x.m)
 
-	rebuild, why := false, ""
-	if f, err := idx.GetInternal(keyFormat); err != nil {
+	// A new index is filled by walking the source, which is quicker than
+	// replaying the whole log and does not depend on the log being complete.
+	rebuild, why := created, "new index"
+	if created {
+		// nothing to check
+	} else if f, err := idx.GetInternal(keyFormat); err != nil {
 		_ = idx.Close()
 		return nil, fmt.Errorf("index %s: %w", dir, err)
 	} else if string(f) != formatVersion {
-		rebuild, why = true, fmt.Sprintf("format %q, want %q", f, formatVersion)
+		rebuild, why = true, fmt.Sprintf("stored format %q, want %q", f, formatVersion)
 	}
 	if !rebuild {
 		applied, err := x.Applied()
@@ -142,7 +150,11 @@ func OpenContext(ctx context.Context, dir string, src Source, opts Options) (*In
 		}
 	}
 	if rebuild {
-		x.opts.Logger.Info("rebuilding search index", "dir", dir, "reason", why)
+		level := slog.LevelInfo
+		if created {
+			level = slog.LevelDebug
+		}
+		x.opts.Logger.Log(ctx, level, "rebuilding search index", "dir", dir, "reason", why)
 		err = x.Rebuild(ctx, nil)
 	} else {
 		err = x.CatchUp(ctx)
@@ -158,16 +170,35 @@ func (x *Index) runtimeConfig() map[string]any {
 	return map[string]any{"unsafe_batch": !x.opts.SyncBatches}
 }
 
+// persistWait bounds how long Close waits for bleve to write the last
+// batches; what is not written by then is caught up from the log next time.
+const persistWait = time.Minute
+
+// waitPersisted waits until the newest batch is on disk. scorch's Close
+// stops its persister without writing what is still in memory.
+func (x *Index) waitPersisted() {
+	if x.persisted == nil {
+		return
+	}
+	select {
+	case <-x.persisted:
+	case <-time.After(persistWait):
+		x.opts.Logger.Warn("search index: closing before the last batch reached disk; it is caught up on the next open", "dir", x.dir)
+	}
+	x.persisted = nil
+}
+
 // openBleve opens the bleve index in x.dir or creates an empty one.
-func (x *Index) openBleve() (bleve.Index, error) {
-	idx, err := bleve.OpenUsing(x.dir, x.runtimeConfig())
+func (x *Index) openBleve() (idx bleve.Index, created bool, err error) {
+	idx, err = bleve.OpenUsing(x.dir, x.runtimeConfig())
 	if err == nil {
-		return idx, nil
+		return idx, false, nil
 	}
 	if !errors.Is(err, bleve.ErrorIndexPathDoesNotExist) && !errors.Is(err, bleve.ErrorIndexMetaMissing) {
-		return nil, fmt.Errorf("index %s: %w", x.dir, err)
+		return nil, false, fmt.Errorf("index %s: %w", x.dir, err)
 	}
-	return x.create(x.dir)
+	idx, err = x.create(x.dir)
+	return idx, true, err
 }
 
 // create makes an empty index in dir with the current format.
@@ -175,7 +206,9 @@ func (x *Index) create(dir string) (bleve.Index, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("index %s: %w", dir, err)
 	}
-	idx, err := bleve.NewUsing(dir, Mapping(), scorch.Name, bleve.Config.DefaultKVStore, x.runtimeConfig())
+	// Synchronous batches while creating: scorch keeps the mapping as an
+	// internal record, which must be on disk before the index can reopen.
+	idx, err := bleve.NewUsing(dir, Mapping(), scorch.Name, bleve.Config.DefaultKVStore, map[string]any{"unsafe_batch": false})
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", dir, err)
 	}
@@ -235,6 +268,7 @@ func (x *Index) Close() error {
 	if x.idx == nil {
 		return nil
 	}
+	x.waitPersisted()
 	err := x.idx.Close()
 	x.idx = nil
 	return err

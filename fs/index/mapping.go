@@ -67,7 +67,7 @@ func Mapping() *mapping.IndexMappingImpl {
 	}
 	doc.AddFieldMappingsAt(FieldPath, text(pathAnalyzer, true))
 	kw := func() *mapping.FieldMapping {
-		f := text(keyword.Name, false)
+		f := text(keyword.Name, true)
 		f.IncludeInAll = false
 		return f
 	}
