@@ -11,18 +11,8 @@ import (
 	"github.com/ctxfs/ctxfs/inference/gguf"
 	"github.com/ctxfs/ctxfs/inference/llama"
 	"github.com/ctxfs/ctxfs/inference/sample"
+	"github.com/ctxfs/ctxfs/inference/tokenizer"
 )
-
-// Tokenizer is what the engine needs from a model's tokenizer.
-type Tokenizer interface {
-	// Encode returns the ids of text, with BOS first if addBOS, and special-token text
-	// (such as "<|eot_id|>") mapped to its token only if parseSpecial.
-	Encode(text string, addBOS, parseSpecial bool) []int32
-	// Decode returns the text of ids.
-	Decode(ids []int32) string
-	BOS() int32
-	EOS() int32
-}
 
 // EngineOptions configures an Engine. The zero value uses every core, the model's
 // context length, and the chat template named by the model's metadata.
@@ -42,10 +32,11 @@ type EngineOptions struct {
 // prefix. Engine is safe for concurrent use.
 type Engine struct {
 	model    *llama.Model
-	tok      Tokenizer
+	tok      tokenizer.Tokenizer
 	template ChatTemplate
 	name     string
 	stopIDs  map[int32]bool
+	file     *gguf.File // closed by Close when the engine opened it
 
 	// mu serializes generations and guards the session, its cached tokens and logits.
 	mu      sync.Mutex
@@ -58,7 +49,7 @@ var _ Generator = (*Engine)(nil)
 
 // NewEngine returns an engine for m. meta, if not nil, is the model's GGUF file, read for
 // the model name and chat template.
-func NewEngine(m *llama.Model, tok Tokenizer, meta *gguf.File, opts EngineOptions) (*Engine, error) {
+func NewEngine(m *llama.Model, tok tokenizer.Tokenizer, meta *gguf.File, opts EngineOptions) (*Engine, error) {
 	be := opts.Backend
 	if be == nil {
 		be = llama.CPU
@@ -84,7 +75,7 @@ func NewEngine(m *llama.Model, tok Tokenizer, meta *gguf.File, opts EngineOption
 	}
 	e.stopIDs[tok.EOS()] = true
 	for _, s := range e.template.Stops {
-		if ids := tok.Encode(s, false, true); len(ids) == 1 {
+		if ids := tok.Encode(s, tokenizer.EncodeOptions{ParseSpecial: true}); len(ids) == 1 {
 			e.stopIDs[ids[0]] = true
 		}
 	}
@@ -98,7 +89,7 @@ func (e *Engine) Name() string { return e.name }
 func (e *Engine) Model() *llama.Model { return e.model }
 
 // Tokenizer returns the model's tokenizer.
-func (e *Engine) Tokenizer() Tokenizer { return e.tok }
+func (e *Engine) Tokenizer() tokenizer.Tokenizer { return e.tok }
 
 // Template returns the chat template in use.
 func (e *Engine) Template() ChatTemplate { return e.template }
@@ -107,7 +98,14 @@ func (e *Engine) Template() ChatTemplate { return e.template }
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.sess.Close()
+	err := e.sess.Close()
+	if e.file != nil {
+		if cerr := e.file.Close(); err == nil {
+			err = cerr
+		}
+		e.file = nil
+	}
+	return err
 }
 
 // PromptIDs returns the token ids a request's prompt encodes to.
@@ -116,9 +114,9 @@ func (e *Engine) PromptIDs(req Request) ([]int32, error) {
 	case req.Prompt != "" && len(req.Messages) > 0:
 		return nil, fmt.Errorf("both a prompt and messages: %w", ErrInvalid)
 	case len(req.Messages) > 0:
-		return e.tok.Encode(e.template.Render(req.Messages), true, true), nil
+		return e.tok.Encode(e.template.Render(req.Messages), tokenizer.EncodeOptions{AddBOS: true, ParseSpecial: true}), nil
 	}
-	return e.tok.Encode(req.Prompt, true, false), nil
+	return e.tok.Encode(req.Prompt, tokenizer.EncodeOptions{AddBOS: true}), nil
 }
 
 // Generate implements Generator.
@@ -173,7 +171,7 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Response, error) {
 	stopper := sample.NewStopper(stops)
 	resp := &Response{PromptTokens: prompt, FinishReason: FinishLength}
 	var text strings.Builder
-	var decoded string // text of resp.Tokens so far, minus an unfinished character
+	dec := tokenizer.NewStreamDecoder(e.tok)
 	for len(resp.Tokens) < maxTokens {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -184,12 +182,7 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Response, error) {
 			break
 		}
 		resp.Tokens = append(resp.Tokens, tok)
-		full := strings.TrimSuffix(e.tok.Decode(resp.Tokens), "\uFFFD")
-		var delta string
-		if strings.HasPrefix(full, decoded) {
-			delta, decoded = full[len(decoded):], full
-		}
-		emit, stopped := stopper.Push(delta)
+		emit, stopped := stopper.Push(dec.Add(tok))
 		text.WriteString(emit)
 		if req.OnToken != nil {
 			if err := req.OnToken(Token{ID: tok, Text: emit}); err != nil {
@@ -209,7 +202,10 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Response, error) {
 			return nil, err
 		}
 	}
-	if rest := stopper.Flush(); rest != "" {
+	// Bytes of an unfinished character, and text held back near a stop string that
+	// never completed, end the output (a Stopper that hit a stop returns nothing).
+	tail, _ := stopper.Push(dec.Flush())
+	if rest := tail + stopper.Flush(); rest != "" {
 		text.WriteString(rest)
 		if req.OnToken != nil {
 			if err := req.OnToken(Token{ID: -1, Text: rest}); err != nil {
@@ -227,4 +223,31 @@ func (e *Engine) sessionContext() int {
 		return s.Capacity()
 	}
 	return 0
+}
+
+// Open loads the GGUF model at path with its tokenizer and returns an engine over it.
+// inMemory reads the weights into memory instead of mapping the file. Close releases
+// the file too.
+func Open(path string, inMemory bool, opts EngineOptions) (*Engine, error) {
+	f, err := gguf.OpenFile(path, gguf.Options{InMemory: inMemory})
+	if err != nil {
+		return nil, err
+	}
+	m, err := llama.Load(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	tok, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	e, err := NewEngine(m, tok, f, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	e.file = f
+	return e, nil
 }
