@@ -1,0 +1,124 @@
+// Package fuse serves any ctxfs file system (fs.FS: the store, the
+// namespace with its mounts, a remote client) as a FUSE mount, on
+// github.com/hanwen/go-fuse/v2, so that ls, cat, grep, editors and git
+// work on a context store as on a local disk.
+//
+//	srv, err := fuse.Mount(ctx, "/mnt/ctx", fsys, fuse.Options{Principal: p})
+//	...
+//	srv.Unmount()
+//	srv.Wait()
+//
+// Optional capabilities are found by type assertion: fs.Versioner gives
+// the .history view, fs.Searcher the .search view, fs.MetaSetter settable
+// user.ctxfs.meta.* extended attributes, fs.Watcher kernel cache
+// invalidation from the change log.
+//
+// # Inode model
+//
+// Nodes live in go-fuse's tree: a dirNode per directory and a fileNode per
+// file the kernel knows about. Nodes hold no path; a node's path is
+// computed from its place in the tree, which go-fuse keeps in step with
+// lookups, renames and removals, so a renamed directory needs no update of
+// its descendants. A lookup asks the file system (Stat) every time and
+// reuses the tree's node for the name when it is of the same kind, so a
+// file keeps one inode, one write buffer and one page cache however often
+// the kernel forgets and looks it up again. Inode numbers are go-fuse's
+// automatic ones; they are stable while the kernel holds the inode.
+//
+// Attributes: files are 0644 and directories 0755 (0444/0555 when the
+// mount or the provider is read-only), owned by the mounting user; nlink
+// is 1 for files and 2 for directories (computing the number of
+// subdirectories would cost a listing per stat); mtime, ctime and atime
+// are the version's time. chmod, chown and utimes are accepted and
+// ignored, so tar, cp -p and git do not fail over them; symlinks, hard
+// links and device nodes are not supported.
+//
+// # Writes
+//
+// A file's writes go to a buffer shared by all its open handles (so every
+// handle reads what any handle wrote). The buffer holds the whole content:
+// on the first write to an existing file its committed content is loaded
+// (only the kept part for a truncate). Up to Options.MemoryBuffer bytes
+// (8 MiB by default) stay in memory; past that the buffer moves to an
+// unlinked temporary file in Options.TempDir, so a 256 MiB write costs
+// 256 MiB of disk, not memory, per file being written.
+//
+// The buffer is committed as one new version (fs.FS.Write) when a handle
+// that may write is closed (FLUSH, which the kernel sends at every
+// close(2), so close returns after the commit and reports its error), on
+// fsync, and on the final release if writes came after the last flush
+// (through a shared mapping). A file that was written and closed is
+// therefore in the file system when close returns: one version per close
+// of a written file, not one per write call. truncate(2) of a path
+// commits at once; ftruncate and O_TRUNC change the buffer and commit at
+// close. A file created through the mount exists only in the mount until
+// its first commit (at the latest when the creating handle is closed),
+// so creating and writing a file makes exactly one version; listings and
+// lookups in the mount show it meanwhile. Unmount commits what is still
+// open.
+//
+// Kernel passthrough (a backing file descriptor) is never offered: every
+// byte read and written goes through the server, which is what makes
+// buffering, versioning and invalidation possible.
+//
+// # Caches and invalidation
+//
+// The kernel caches attributes and entries for Options.AttrTimeout and
+// EntryTimeout (1 s by default) and never caches failed lookups. File
+// pages are kept across opens (FOPEN_KEEP_CACHE) only while the file's
+// version and time are those the pages were read at; a write through the
+// mount keeps them valid, since they hold what was written.
+//
+// With an fs.Watcher, a goroutine follows the change log (woken by Notify,
+// and polling every second in case a notification is lost) and, for each
+// change made through another door, invalidates the file's attributes and
+// pages (NotifyContent) or drops removed and renamed entries from the
+// kernel and the tree (NotifyDelete), so other doors' writes show in the
+// mount within a second without remounting. Changes this mount made are
+// recognised (the mount records what it is about to change) and skipped.
+// If a notification is lost, the timeouts bound the staleness.
+//
+// # Views
+//
+// MOUNT/.history/<path>/ lists the versions of file <path> as entries
+// named by version number, each a read-only file with that version's
+// content; MOUNT/.history/<dir>/ mirrors the directories. MOUNT/.search/
+// <query>/ lists the hits of the query (the file system's query syntax,
+// DefaultSearchLimit hits) as symlinks to the files, named by
+// SearchEntryName (the path with "/" written "%2F"). Both are hidden from
+// the listing of the root, so recursive tools never descend into them,
+// and reached by name; the names are reserved in the root.
+//
+// # Errors
+//
+// Every error of the file system is mapped to an errno by one table
+// (errno.go):
+//
+//	fs.ErrNotExist        ENOENT
+//	fs.ErrExist           EEXIST
+//	fs.ErrNotDir          ENOTDIR
+//	fs.ErrIsDir           EISDIR
+//	fs.ErrNotEmpty        ENOTEMPTY
+//	fs.ErrPermission      EACCES
+//	fs.ErrUnauthenticated EACCES
+//	fs.ErrReadOnly        EROFS
+//	fs.ErrInvalid         EINVAL
+//	fs.ErrTooLarge        EFBIG
+//	fs.ErrConflict        EBUSY
+//	fs.ErrNotSupported    ENOTSUP
+//	fs.ErrClosed          ESHUTDOWN
+//	context.Canceled      EINTR
+//	anything else         EIO
+//
+// Names longer than 255 bytes are ENAMETOOLONG. Where POSIX asks for an
+// errno that the file system does not distinguish (unlink of a directory,
+// rename of a file onto a directory, ...), the mount checks first and
+// answers as POSIX does.
+//
+// # Stale mounts
+//
+// A server that is killed leaves its mount point failing with ENOTCONN.
+// Mount (and ClearStale) detach such a mount before mounting again;
+// since written files were committed when they were closed, nothing that
+// was closed is lost.
+package fuse
