@@ -73,7 +73,9 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *gofuse.Se
 	return d.Getattr(ctx, fh, out)
 }
 
-func (d *dirNode) Fsync(ctx context.Context, fh gofs.FileHandle, flags uint32) syscall.Errno { return 0 }
+func (d *dirNode) Fsync(ctx context.Context, fh gofs.FileHandle, flags uint32) syscall.Errno {
+	return 0
+}
 
 func (d *dirNode) Statfs(ctx context.Context, out *gofuse.StatfsOut) syscall.Errno {
 	// ctxfs has no fixed capacity; report plenty, so that programs that

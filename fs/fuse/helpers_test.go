@@ -66,7 +66,10 @@ func mountStore(tb testing.TB, opts Options) (*store.Store, string) {
 	tb.Helper()
 	requireFUSE(tb)
 	st := newStore(tb, store.Options{NoSync: true})
-	if os.Getenv("H6DEBUG") != "" { opts.Debug = true; opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})) }
+	if os.Getenv("H6DEBUG") != "" {
+		opts.Debug = true
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	_, dir := mountFS(tb, st, opts)
 	return st, dir
 }

@@ -25,10 +25,10 @@ type mount struct {
 	root     *dirNode
 	log      *slog.Logger
 
-	versioner  fs.Versioner   // nil without history
-	searcher   fs.Searcher    // nil without search
-	metaSetter fs.MetaSetter  // nil without user metadata
-	watcher    fs.Watcher     // nil without a change log
+	versioner  fs.Versioner  // nil without history
+	searcher   fs.Searcher   // nil without search
+	metaSetter fs.MetaSetter // nil without user metadata
+	watcher    fs.Watcher    // nil without a change log
 
 	// pending counts created files not yet committed, so directory
 	// listings only look for them when there are any.
