@@ -31,7 +31,17 @@ import (
 type Client struct {
 	base  string // scheme://host, no trailing slash
 	token string
+	as    string // X-Ctxfs-As, for the local socket
 	hc    *http.Client
+}
+
+// As returns a client that shares c's connections and asks to act as
+// principal name. Only the local socket's LocalOwner hook honours it;
+// a server that authenticates by token ignores it.
+func (c *Client) As(name string) *Client {
+	cc := *c
+	cc.as = name
+	return &cc
 }
 
 var (
@@ -167,10 +177,17 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
+	c.authorize(req)
+	return c.hc.Do(req)
+}
+
+func (c *Client) authorize(req *http.Request) {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	return c.hc.Do(req)
+	if c.as != "" {
+		req.Header.Set(HeaderAs, c.as)
+	}
 }
 
 // drain reads a little of what is left of a body, so the connection can be
@@ -537,9 +554,7 @@ func (c *Client) Write(ctx context.Context, p fs.Path, r io.Reader, opts fs.Writ
 		return nil, fs.Wrap("write", p, err)
 	}
 	req.Header = hdr
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	c.authorize(req)
 	if length >= 0 {
 		req.ContentLength = length
 		if length == 0 {

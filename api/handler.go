@@ -85,6 +85,7 @@ func NewHandler(fsys fs.FS, opts Options) http.Handler {
 	mux.HandleFunc("PATCH /v1/meta/{path...}", h.auth(h.meta))
 	mux.HandleFunc("GET /v1/search", h.auth(h.search))
 	mux.HandleFunc("GET /v1/changes", h.auth(h.changes))
+	mux.HandleFunc("GET /v1/events", h.auth(h.events))
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no endpoint %s %s", errNoRoute, r.Method, r.URL.Path))
 	})
@@ -498,6 +499,10 @@ func (h *handler) changes(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	wait := min(time.Duration(waitS)*time.Second, h.opts.MaxWait)
+	if wait > 0 {
+		// A server-wide WriteTimeout must not cut a long poll short.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 30*time.Second))
+	}
 	var notify <-chan struct{}
 	if wait > 0 && limit > 0 {
 		// Subscribe before reading, so a change between the read and the
@@ -572,5 +577,86 @@ func DrainOnShutdown(srv *http.Server) {
 			ctx = base(l)
 		}
 		return context.WithValue(ctx, drainKey{}, ch)
+	}
+}
+
+// heartbeat is how often an idle event stream sends a comment, so proxies
+// and clients see the connection alive.
+const heartbeat = 15 * time.Second
+
+// events streams the change log as server-sent events, from ?since=N or the
+// Last-Event-ID header (default: only new events). Each event is
+// "id: SEQ", "event: change" and "data: " the event's JSON. The file system
+// filters what the principal may not read (the namespace does).
+func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+	wt, ok := h.fsys.(fs.Watcher)
+	if !ok {
+		h.fail(w, r, fmt.Errorf("events: %w: this file system keeps no change log", fs.ErrNotSupported))
+		return
+	}
+	ctx := r.Context()
+	notify := wt.Notify(ctx)
+	var since uint64
+	from := r.URL.Query().Get("since")
+	if from == "" {
+		from = r.Header.Get("Last-Event-ID")
+	}
+	if from != "" {
+		v, err := strconv.ParseUint(from, 10, 64)
+		if err != nil {
+			h.fail(w, r, badRequest("since=%q is not a sequence number", from))
+			return
+		}
+		since = v
+	} else {
+		last, err := wt.LastSeq(ctx)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		since = last
+	}
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // streams outlive any server-wide WriteTimeout
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, ": ctxfs change stream\n\n")
+	rc.Flush()
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		err := wt.Changes(ctx, since, func(e fs.Event) error {
+			b, err := json.Marshal(NewEvent(e))
+			if err != nil {
+				return err
+			}
+			since = e.Seq
+			_, err = fmt.Fprintf(w, "id: %d\nevent: change\ndata: %s\n\n", e.Seq, b)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				fmt.Fprintf(w, "event: error\ndata: %s\n\n", asciiJSON(errorBody{Error: func() errorJSON { _, e := toErrorJSON(err); return e }()}))
+				rc.Flush()
+			}
+			return
+		}
+		if rc.Flush() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-drainFrom(ctx):
+			return
+		case <-tick.C:
+			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		case <-notify:
+		}
 	}
 }
