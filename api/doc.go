@@ -34,6 +34,12 @@
 //	                                      {"events":[...],"last":SEQ}; limit defaults to
 //	                                      1000 (0 just reports last); wait=S long-polls up
 //	                                      to S seconds (at most Options.MaxWait) for an event
+//	GET    /v1/events[?since=N]           server-sent events (text/event-stream): each
+//	                                      change as "id: SEQ", "event: change", "data:
+//	                                      EVENT"; resumes from since or Last-Event-ID,
+//	                                      else starts with new changes; ": keep-alive"
+//	                                      comments every 15 s; the file system filters
+//	                                      what the principal may not read
 //
 // JSON objects (field names shared with the command line's --json output):
 //
@@ -72,7 +78,17 @@
 // Options.Authenticate maps each request to an fs.Principal, which the
 // handler puts in the request's context for the file system (the namespace)
 // to check. Over the unix socket, [PeerFrom] gives the kernel-reported
-// credentials of the connecting process.
+// credentials of the connecting process, and [LocalOwner] is the hook for
+// it: the socket owner acts as admin, or as the principal named by the
+// X-Ctxfs-As header ([Client.As]), which only this hook honours.
+//
+// # Serving
+//
+// The handler sets no timeouts of its own; the server that mounts it
+// should set ReadHeaderTimeout and IdleTimeout, and may set a WriteTimeout:
+// long polls and event streams lift it for their own requests. Call
+// [DrainOnShutdown] on the http.Server so that Shutdown ends long polls and
+// event streams at once rather than waiting for them. [ServeUnix] does both.
 //
 // # The local socket
 //
