@@ -134,6 +134,9 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Response, error) {
 	if c := e.sessionContext(); c > 0 {
 		ctxLen = c
 	}
+	if len(prompt) == 0 {
+		return nil, fmt.Errorf("empty prompt and the vocabulary has no BOS token: %w", ErrInvalid)
+	}
 	if len(prompt) >= ctxLen {
 		return nil, fmt.Errorf("prompt of %d tokens for a context of %d: %w", len(prompt), ctxLen, ErrInvalid)
 	}
