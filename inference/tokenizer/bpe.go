@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"sync"
 )
@@ -36,14 +37,22 @@ type BPE struct {
 	pieceID   map[string]int32    // interned byte strings that take part in merges
 	merges    map[uint64]mergeRes // (left piece, right piece) -> rank and result
 	bytePiece [256]int32          // piece id of each single byte, or -1
-	scratch   sync.Pool           // *bpeScratch
+	byteTok   [256]int32          // token id of each single byte, or -1
+	// pairs holds the merge of every two single bytes (rank -1 if none),
+	// the most frequent lookup, without hashing.
+	pairs    []mergeRes
+	pieceTok []int32  // token id of each interned piece, or -1
+	rawTexts []string // bytes of each token id as BPE produces it ("" if none)
+	seed     maphash.Seed
+	scratch  sync.Pool // *bpeScratch
 }
 
 var _ Tokenizer = (*BPE)(nil)
 
 type mergeRes struct {
 	rank   int32
-	result int32 // piece id of the merged bytes
+	result int32 // piece id of the merged bytes (merge-list mode)
+	tok    int32 // token id of the merged bytes, or -1
 }
 
 // GPT-2's reversible mapping between bytes and printable code points, used
@@ -146,7 +155,11 @@ func NewBPE(texts []string, types []TokenType, merges []string, opts BPEOptions)
 		}
 		key := pairKey(intern(a), intern(b))
 		if _, dup := t.merges[key]; !dup { // the first rank wins
-			t.merges[key] = mergeRes{int32(rank), intern(a + b)}
+			tok, ok := t.rawToID[a+b]
+			if !ok {
+				tok = -1
+			}
+			t.merges[key] = mergeRes{int32(rank), intern(a + b), tok}
 		}
 	}
 	t.initBytes()
@@ -160,8 +173,48 @@ func (t *BPE) initBytes() {
 			id = -1
 		}
 		t.bytePiece[b] = id
+		if id, ok = t.rawToID[string([]byte{byte(b)})]; !ok {
+			id = -1
+		}
+		t.byteTok[b] = id
+	}
+	t.seed = maphash.MakeSeed()
+	t.rawTexts = make([]string, len(t.texts))
+	for s, id := range t.rawToID {
+		t.rawTexts[id] = s
+	}
+	t.pieceTok = make([]int32, len(t.pieceID))
+	for s, p := range t.pieceID {
+		id, ok := t.rawToID[s]
+		if !ok {
+			id = -1
+		}
+		t.pieceTok[p] = id
+	}
+	t.pairs = make([]mergeRes, 1<<16)
+	for i := range t.pairs {
+		a, b := byte(i>>8), byte(i)
+		t.pairs[i] = t.lookupPair(string([]byte{a, b}), t.bytePiece[a], t.bytePiece[b])
 	}
 	t.scratch.New = func() any { return new(bpeScratch) }
+}
+
+// lookupPair returns the merge of two adjacent symbols with bytes ab and
+// piece ids pa and pb; rank is -1 if they do not merge.
+func (t *BPE) lookupPair(ab string, pa, pb int32) mergeRes {
+	if t.rankMode {
+		if id, ok := t.rawToID[ab]; ok {
+			return mergeRes{id, -1, id}
+		}
+		return mergeRes{-1, -1, -1}
+	}
+	if pa < 0 || pb < 0 {
+		return mergeRes{-1, -1, -1}
+	}
+	if res, ok := t.merges[pairKey(pa, pb)]; ok {
+		return res
+	}
+	return mergeRes{-1, -1, -1}
 }
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
@@ -170,6 +223,7 @@ type bpeSym struct {
 	start, end int32 // byte span in the word; end == start once merged away
 	prev, next int32
 	piece      int32 // interned id of the span's bytes, or -1
+	tok        int32 // token id of the span's bytes, or -1
 }
 
 type bpeItem struct {
@@ -177,6 +231,7 @@ type bpeItem struct {
 	left, right int32
 	start, end  int32 // span of the merged pair when queued
 	piece       int32
+	tok         int32
 }
 
 func (a bpeItem) before(b bpeItem) bool {
@@ -184,6 +239,7 @@ func (a bpeItem) before(b bpeItem) bool {
 }
 
 type bpeScratch struct {
+	cache [cacheSize]cacheEntry
 	a, b  []int
 	syms  []bpeSym
 	queue []bpeItem
@@ -212,14 +268,54 @@ func (t *BPE) encodeFragment(text string, _ bool, out []int32) []int32 {
 
 // word appends the tokens of one pre-tokenized word.
 func (t *BPE) word(w string, sc *bpeScratch, out []int32) []int32 {
+	// A small per-scratch cache of recent words saves the hash-map
+	// lookups, which dominate the cost. An entry is trusted only if its
+	// tokens spell the word, so hash collisions cannot give wrong ids.
+	h := maphash.String(t.seed, w)
+	e := &sc.cache[h&(cacheSize-1)]
+	if e.hash == h && e.n > 0 && t.spells(e, w) {
+		return append(out, e.toks[:e.n]...)
+	}
+	n0 := len(out)
+	out = t.wordUncached(w, sc, out)
+	if k := len(out) - n0; k <= len(e.toks) {
+		e.hash, e.n = h, uint8(k)
+		copy(e.toks[:], out[n0:])
+	}
+	return out
+}
+
+const cacheSize = 4096
+
+type cacheEntry struct {
+	hash uint64
+	n    uint8
+	toks [5]int32
+}
+
+func (t *BPE) spells(e *cacheEntry, w string) bool {
+	for _, id := range e.toks[:e.n] {
+		r := t.rawTexts[id]
+		if len(r) > len(w) || w[:len(r)] != r {
+			return false
+		}
+		w = w[len(r):]
+	}
+	return w == ""
+}
+
+func (t *BPE) wordUncached(w string, sc *bpeScratch, out []int32) []int32 {
 	if t.ignoreMerges || t.rankMode || len(w) == 1 {
 		if id, ok := t.rawToID[w]; ok {
 			return append(out, id)
 		}
 	}
+	if len(w) <= smallWord {
+		return t.wordSmall(w, out)
+	}
 	syms := sc.syms[:0]
 	for i := 0; i < len(w); i++ {
-		syms = append(syms, bpeSym{int32(i), int32(i + 1), int32(i - 1), int32(i + 1), t.bytePiece[w[i]]})
+		syms = append(syms, bpeSym{int32(i), int32(i + 1), int32(i - 1), int32(i + 1), t.bytePiece[w[i]], t.byteTok[w[i]]})
 	}
 	syms[len(syms)-1].next = -1
 	q := sc.queue[:0]
@@ -229,22 +325,15 @@ func (t *BPE) word(w string, sc *bpeScratch, out []int32) []int32 {
 		}
 		a, b := &syms[l], &syms[r]
 		var res mergeRes
-		if t.rankMode {
-			id, ok := t.rawToID[w[a.start:b.end]]
-			if !ok {
-				return
-			}
-			res = mergeRes{id, -1}
+		if a.end-a.start == 1 && b.end-b.start == 1 {
+			res = t.pairs[int(w[a.start])<<8|int(w[b.start])]
 		} else {
-			if a.piece < 0 || b.piece < 0 {
-				return
-			}
-			var ok bool
-			if res, ok = t.merges[pairKey(a.piece, b.piece)]; !ok {
-				return
-			}
+			res = t.lookupPair(w[a.start:b.end], a.piece, b.piece)
 		}
-		q = heapPush(q, bpeItem{res.rank, l, r, a.start, b.end, res.result}, bpeItem.before)
+		if res.rank < 0 {
+			return
+		}
+		q = heapPush(q, bpeItem{res.rank, l, r, a.start, b.end, res.result, res.tok}, bpeItem.before)
 	}
 	for i := int32(1); i < int32(len(syms)); i++ {
 		push(i-1, i)
@@ -259,6 +348,7 @@ func (t *BPE) word(w string, sc *bpeScratch, out []int32) []int32 {
 		}
 		l.end = r.end
 		l.piece = it.piece
+		l.tok = it.tok
 		r.end = r.start
 		l.next = r.next
 		if r.next >= 0 {
@@ -268,20 +358,11 @@ func (t *BPE) word(w string, sc *bpeScratch, out []int32) []int32 {
 		push(it.left, l.next)
 	}
 	for i := int32(0); i >= 0; i = syms[i].next {
-		s := w[syms[i].start:syms[i].end]
-		if id, ok := t.rawToID[s]; ok {
-			out = append(out, id)
+		if syms[i].tok >= 0 {
+			out = append(out, syms[i].tok)
 			continue
 		}
-		// No token for the merged bytes: llama.cpp emits the tokens of the
-		// single printable ASCII bytes it can find and drops the rest.
-		for j := 0; j < len(s); j++ {
-			if c := s[j]; c >= '!' && c <= '~' {
-				if id, ok := t.rawToID[s[j:j+1]]; ok {
-					out = append(out, id)
-				}
-			}
-		}
+		out = t.fallback(w[syms[i].start:syms[i].end], out)
 	}
 	sc.syms, sc.queue = syms, q
 	return out
@@ -295,4 +376,84 @@ func DefaultAddBOS(t Tokenizer) bool {
 		return v.addBOS && v.bos >= 0
 	}
 	return false
+}
+
+// smallWord is the longest word merged with the simple quadratic scan
+// (tiktoken's algorithm) instead of a priority queue: for short words it
+// does less work. Both pick the lowest rank, leftmost on ties.
+const smallWord = 24
+
+func (t *BPE) wordSmall(w string, out []int32) []int32 {
+	var (
+		start [smallWord + 1]int32 // symbol i spans start[i]:start[i+1]
+		piece [smallWord]int32
+		tok   [smallWord]int32
+		rank  [smallWord]mergeRes // merge of symbols i and i+1
+	)
+	n := len(w)
+	for i := 0; i < n; i++ {
+		start[i] = int32(i)
+		piece[i] = t.bytePiece[w[i]]
+		tok[i] = t.byteTok[w[i]]
+	}
+	start[n] = int32(n)
+	pair := func(i int) mergeRes {
+		if start[i+1]-start[i] == 1 && start[i+2]-start[i+1] == 1 {
+			return t.pairs[int(w[start[i]])<<8|int(w[start[i+1]])]
+		}
+		return t.lookupPair(w[start[i]:start[i+2]], piece[i], piece[i+1])
+	}
+	for i := 0; i+1 < n; i++ {
+		rank[i] = pair(i)
+	}
+	for n > 1 {
+		best := -1
+		for i := 0; i+1 < n; i++ {
+			if r := rank[i].rank; r >= 0 && (best < 0 || r < rank[best].rank) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		m := rank[best]
+		piece[best], tok[best] = m.result, m.tok
+		// Remove symbol best+1.
+		copy(start[best+1:n], start[best+2:n+1])
+		copy(piece[best+1:n-1], piece[best+2:n])
+		copy(tok[best+1:n-1], tok[best+2:n])
+		copy(rank[best+1:n-1], rank[best+2:n])
+		n--
+		if best+1 < n {
+			rank[best] = pair(best)
+		}
+		if best > 0 {
+			rank[best-1] = pair(best - 1)
+		}
+	}
+	for i := 0; i < n; i++ {
+		if tok[i] >= 0 {
+			out = append(out, tok[i])
+			continue
+		}
+		out = t.fallback(w[start[i]:start[i+1]], out)
+	}
+	return out
+}
+
+// fallback emits the tokens of bytes that no token covers as one piece:
+// like llama.cpp, the tokens of single printable ASCII bytes, dropping
+// the rest.
+func (t *BPE) fallback(s string, out []int32) []int32 {
+	if id, ok := t.rawToID[s]; ok {
+		return append(out, id)
+	}
+	for j := 0; j < len(s); j++ {
+		if c := s[j]; c >= '!' && c <= '~' {
+			if id, ok := t.rawToID[s[j:j+1]]; ok {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
