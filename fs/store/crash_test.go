@@ -38,7 +38,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	closeFixtures()
+	os.Exit(code)
 }
 
 // crashContent is the content of file number i: anything found in the

@@ -16,7 +16,15 @@ import (
 // info builds the public description of node n at p. The caller owns the
 // result (Meta is a copy).
 func (s *Store) info(p fs.Path, n *node) *fs.Info {
-	i := &fs.Info{
+	i := s.ownInfo(p, n)
+	i.Meta = cloneMeta(n.Meta)
+	return i
+}
+
+// ownInfo is info for a node decoded just now, whose Meta nobody else
+// holds: it is handed over without a copy.
+func (s *Store) ownInfo(p fs.Path, n *node) *fs.Info {
+	return &fs.Info{
 		Path:     p,
 		Kind:     n.Kind,
 		Size:     n.Size,
@@ -25,10 +33,9 @@ func (s *Store) info(p fs.Path, n *node) *fs.Info {
 		Created:  fromNanos(n.Created),
 		Modified: fromNanos(n.Modified),
 		Author:   n.Author,
-		Meta:     cloneMeta(n.Meta),
+		Meta:     n.Meta,
 		ReadOnly: s.opts.ReadOnly,
 	}
-	return i
 }
 
 func (s *Store) rootInfo(t *txn) *fs.Info {
@@ -54,7 +61,7 @@ func (s *Store) Stat(ctx context.Context, p fs.Path) (*fs.Info, error) {
 		if err != nil {
 			return err
 		}
-		info = s.info(p, n)
+		info = s.ownInfo(p, n)
 		return nil
 	})
 	return info, fs.Wrap("stat", p, err)
@@ -97,7 +104,7 @@ func (s *Store) List(ctx context.Context, p fs.Path) ([]*fs.Info, error) {
 			} else {
 				cp = fs.Path(string(p) + "/" + name)
 			}
-			out = append(out, s.info(cp, n))
+			out = append(out, s.ownInfo(cp, n))
 		}
 		return nil
 	})
