@@ -293,22 +293,29 @@ func (n *fileNode) newHandle(ctx context.Context, flags uint32) (*handle, syscal
 
 // truncateLocked sets the size of the buffer, loading what it keeps.
 func (n *fileNode) truncateLocked(ctx context.Context, size int64) error {
-	if n.buf == nil && !n.pending {
+	var cur int64
+	switch {
+	case n.buf != nil:
+		cur = n.buf.Size()
+	case n.pending:
+	default:
 		if en := n.statLocked(ctx); en != 0 {
 			return en
 		}
-		if n.info != nil && n.info.Size == size {
-			return nil
+		if n.info != nil {
+			cur = n.info.Size
 		}
+	}
+	if cur == size {
+		return nil
 	}
 	if err := n.ensureBufLocked(ctx, size); err != nil {
 		return err
 	}
-	if n.buf.Size() == size {
-		return nil
-	}
-	if err := n.buf.Truncate(size); err != nil {
-		return err
+	if n.buf.Size() != size {
+		if err := n.buf.Truncate(size); err != nil {
+			return err
+		}
 	}
 	n.dirty = true
 	n.mtime = time.Now()

@@ -65,7 +65,7 @@ func mountFS(tb testing.TB, fsys fs.FS, opts Options) (*Server, string) {
 func mountStore(tb testing.TB, opts Options) (*store.Store, string) {
 	tb.Helper()
 	requireFUSE(tb)
-	st := newStore(tb, store.Options{NoSync: true})
+	st := newStore(tb, storeOpts())
 	if os.Getenv("H6DEBUG") != "" {
 		opts.Debug = true
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -78,3 +78,7 @@ func mountStore(tb testing.TB, opts Options) (*store.Store, string) {
 func testCtx() context.Context {
 	return fs.WithPrincipal(context.Background(), fs.Principal{Name: "tester", Admin: true})
 }
+
+// storeOpts are the store options of the tests: no fsync, which the
+// mount's behaviour does not depend on.
+func storeOpts() store.Options { return store.Options{NoSync: true} }
