@@ -610,3 +610,42 @@ func makeStaleSocket(tb testing.TB, path string) {
 	l.SetUnlinkOnClose(false)
 	l.Close()
 }
+
+// TestOddNames sends names that need escaping in URLs.
+func TestOddNames(t *testing.T) {
+	ctx := context.Background()
+	c := serveHTTP(t, newStore(t), api.Options{})
+	names := []string{"a b.md", "50%.txt", "q?x=1", "hash#tag", "naïve – 日本語.md", "at@3", "plus+semi;colon", "back\\slash", ".hidden", "..."}
+	for _, n := range names {
+		p := fs.MustParse("/odd").Child(n)
+		info, err := c.Write(ctx, p, strings.NewReader(n), fs.WriteOptions{Meta: map[string]string{"name": n}})
+		if err != nil {
+			t.Errorf("%q: %v", n, err)
+			continue
+		}
+		if info.Path != p || info.Meta["name"] != n {
+			t.Errorf("%q: written as %+v", n, info)
+		}
+		if got := readAll(t, c, string(p)); got != n {
+			t.Errorf("%q: read %q", n, got)
+		}
+		f, err := c.Open(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Stat().Path != p || f.Stat().Meta["name"] != n {
+			t.Errorf("%q: open's stat %+v", n, f.Stat())
+		}
+		f.Close()
+	}
+	ents, err := c.List(ctx, fs.MustParse("/odd"))
+	if err != nil || len(ents) != len(names) {
+		t.Fatalf("List = %d entries, %v", len(ents), err)
+	}
+	if err := c.Rename(ctx, fs.MustParse("/odd/q?x=1"), fs.MustParse("/odd/renamed #1")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, c, "/odd/renamed #1"); got != "q?x=1" {
+		t.Fatalf("renamed content %q", got)
+	}
+}

@@ -72,6 +72,7 @@ func NewClient(baseURL, token string) (*Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
+	tr.Proxy = nil // packages read no environment; a proxy is the caller's choice (Transport)
 	c := &Client{token: token, hc: &http.Client{Transport: tr}}
 	switch u.Scheme {
 	case "http", "https":
@@ -91,7 +92,6 @@ func NewClient(baseURL, token string) (*Client, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
 		}
-		tr.Proxy = nil
 		// The host name is a placeholder: the dialer ignores it.
 		c.base = "http://ctxfs.sock"
 	default:
