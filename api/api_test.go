@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -647,5 +648,37 @@ func TestOddNames(t *testing.T) {
 	}
 	if got := readAll(t, c, "/odd/renamed #1"); got != "q?x=1" {
 		t.Fatalf("renamed content %q", got)
+	}
+}
+
+// TestOpenAPI checks that /v1/openapi.json is served and documents every
+// endpoint the handler routes.
+func TestOpenAPI(t *testing.T) {
+	srv := httptest.NewServer(api.NewHandler(newStore(t), api.Options{Authenticate: tokens(nil)}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("openapi.json without a token: %s (the document is public)", resp.Status)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi = %q", doc.OpenAPI)
+	}
+	for _, pat := range api.RoutesForTest() {
+		method, path, _ := strings.Cut(pat, " ")
+		path = strings.ReplaceAll(path, "{path...}", "{path}")
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("openapi.json lacks %s %s", method, path)
+		}
 	}
 }

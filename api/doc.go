@@ -10,6 +10,7 @@
 // /v1/fs/).
 //
 //	GET    /healthz                       "ok"
+//	GET    /v1/openapi.json               the OpenAPI 3 description (no credential needed)
 //	GET    /v1/fs/{path}                  file bytes (Range supported; ETag: "VERSION";
 //	                                      X-Ctxfs-Stat: the stat object); a directory
 //	                                      gives its listing (X-Ctxfs-Kind: dir)

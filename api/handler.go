@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,12 @@ import (
 
 	"github.com/ctxfs/ctxfs/fs"
 )
+
+// openAPI is the OpenAPI 3 description of the endpoints, served at
+// /v1/openapi.json.
+//
+//go:embed openapi.json
+var openAPI []byte
 
 // DefaultMaxBody is the default limit on request bodies.
 const DefaultMaxBody = 64 << 20
@@ -75,21 +82,41 @@ func NewHandler(fsys fs.FS, opts Options) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /v1/fs/{path...}", h.auth(h.get))
-	mux.HandleFunc("PUT /v1/fs/{path...}", h.auth(h.put))
-	mux.HandleFunc("DELETE /v1/fs/{path...}", h.auth(h.delete))
-	mux.HandleFunc("POST /v1/fs/{path...}", h.auth(h.post))
-	mux.HandleFunc("GET /v1/stat/{path...}", h.auth(h.stat))
-	mux.HandleFunc("GET /v1/list/{path...}", h.auth(h.list))
-	mux.HandleFunc("GET /v1/log/{path...}", h.auth(h.logVersions))
-	mux.HandleFunc("PATCH /v1/meta/{path...}", h.auth(h.meta))
-	mux.HandleFunc("GET /v1/search", h.auth(h.search))
-	mux.HandleFunc("GET /v1/changes", h.auth(h.changes))
-	mux.HandleFunc("GET /v1/events", h.auth(h.events))
+	mux.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+	for _, rt := range h.routes() {
+		mux.HandleFunc(rt.pattern, h.auth(rt.fn))
+	}
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no endpoint %s %s", errNoRoute, r.Method, r.URL.Path))
 	})
 	return mux
+}
+
+// route is one authenticated endpoint.
+type route struct {
+	pattern string // a ServeMux pattern: "METHOD /path"
+	fn      http.HandlerFunc
+}
+
+// routes lists the authenticated endpoints; the OpenAPI test checks that
+// openapi.json documents each of them.
+func (h *handler) routes() []route {
+	return []route{
+		{"GET /v1/fs/{path...}", h.get},
+		{"PUT /v1/fs/{path...}", h.put},
+		{"DELETE /v1/fs/{path...}", h.delete},
+		{"POST /v1/fs/{path...}", h.post},
+		{"GET /v1/stat/{path...}", h.stat},
+		{"GET /v1/list/{path...}", h.list},
+		{"GET /v1/log/{path...}", h.logVersions},
+		{"PATCH /v1/meta/{path...}", h.meta},
+		{"GET /v1/search", h.search},
+		{"GET /v1/changes", h.changes},
+		{"GET /v1/events", h.events},
+	}
 }
 
 // errNoRoute answers unknown endpoints with 404 and code "not_found".
