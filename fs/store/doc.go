@@ -28,7 +28,10 @@
 //
 // A version record lists the SHA-256 of each chunk of that version's
 // content; every chunk but the last has the record's chunk size, so an
-// offset maps to a chunk by division. Identical chunks are stored once and
+// offset maps to a chunk by division. Content of at most 1 KiB is kept
+// inside the version record instead (no chunk, no reference count): two
+// fewer B-tree updates for each small write, where deduplication would
+// save nothing worth having. Identical chunks are stored once and
 // counted in refs: each reference from a version adds one. Deleting a
 // version (Prune) or a file's whole history (Remove, or a Rename that
 // replaces a file) releases its references and deletes chunks that reach
@@ -87,7 +90,8 @@
 // version's chunk list and reads each request in a short read transaction,
 // copying only the bytes asked for, so it keeps reading the version it
 // opened while the file is overwritten; if that version is pruned or the
-// file removed meanwhile, reads fail with fs.ErrNotExist. Callbacks (the fn
+// file removed meanwhile, reads of a chunked version fail with
+// fs.ErrNotExist (small inline content is held by the File itself). Callbacks (the fn
 // of Changes and Batch) run outside any transaction (Changes) or inside the
 // one transaction of the batch (Batch), and must not call the store's
 // methods in the latter case.

@@ -18,6 +18,7 @@ type file struct {
 	info   *fs.Info
 	csize  int64
 	chunks [][]byte
+	inline []byte // small content, held here: no transaction needed
 	closed atomic.Bool
 
 	// mu guards off.
@@ -52,6 +53,13 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	want := p
 	if rem := size - off; int64(len(want)) > rem {
 		want = want[:rem]
+	}
+	if len(f.chunks) == 0 {
+		n := copy(want, f.inline[off:])
+		if n < len(p) {
+			return n, io.EOF
+		}
+		return n, nil
 	}
 	n := 0
 	err := f.s.view(func(t *txn) error {

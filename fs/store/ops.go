@@ -162,7 +162,7 @@ func (s *Store) open(ctx context.Context, op string, p fs.Path, want int64) (fs.
 		info := s.info(p, n)
 		info.Version, info.Size, info.Tokens = v, ver.Size, int(ver.Tokens)
 		info.Modified, info.Author, info.Meta = fromNanos(ver.Time), ver.Author, cloneMeta(ver.Meta)
-		f = &file{s: s, info: info, csize: ver.ChunkSize, chunks: ver.Chunks}
+		f = &file{s: s, info: info, csize: ver.ChunkSize, chunks: ver.Chunks, inline: ver.Inline}
 		return nil
 	})
 	if err != nil {
@@ -302,38 +302,63 @@ func (s *Store) getBuf() []byte {
 func (s *Store) putBuf(b []byte) { bufPool.Put(&b) }
 
 // readContent reads r into chunks, hashing each, and counts tokens. The
-// content is held once, in its chunks; there is no contiguous copy.
+// content is held once, in its chunks; there is no contiguous copy. A
+// small prefix is read first, so a small file (kept inline in its version
+// record) never takes a chunk-sized buffer.
 func (s *Store) readContent(ctx context.Context, r io.Reader) (*content, error) {
 	c := &content{csize: int64(s.chunk)}
-	for {
+	tooLarge := func() error {
+		return fmt.Errorf("%w: content is over the limit of %d bytes", fs.ErrTooLarge, s.opts.MaxFileSize)
+	}
+	head := make([]byte, inlineMax+1)
+	n, err := io.ReadFull(r, head)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		if int64(n) > s.opts.MaxFileSize {
+			return nil, tooLarge()
+		}
+		c.inline, c.size = head[:n:n], int64(n)
+		c.tokens = s.countTokens([][]byte{c.inline}, c.size)
+		return c, nil
+	case err != nil:
+		return nil, fmt.Errorf("read content: %w", err)
+	}
+	pending := head // read already, not yet in a chunk
+	for eof := false; !eof; {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		buf := s.getBuf()
-		n, err := io.ReadFull(r, buf)
-		if n > 0 {
-			if c.size+int64(n) > s.opts.MaxFileSize {
+		k := copy(buf, pending)
+		pending = pending[k:]
+		if k < len(buf) {
+			m, err := io.ReadFull(r, buf[k:])
+			k += m
+			switch {
+			case err == io.EOF || err == io.ErrUnexpectedEOF:
+				eof = true
+			case err != nil:
 				s.putBuf(buf)
-				return nil, fmt.Errorf("%w: content is over the limit of %d bytes", fs.ErrTooLarge, s.opts.MaxFileSize)
+				return nil, fmt.Errorf("read content: %w", err)
 			}
-			chunk := buf[:n]
-			if n < len(buf) {
-				chunk = bytes.Clone(buf[:n])
-				s.putBuf(buf)
-			}
-			h := sha256.Sum256(chunk)
-			c.chunks = append(c.chunks, chunk)
-			c.hashes = append(c.hashes, h[:])
-			c.size += int64(n)
-		} else {
-			s.putBuf(buf)
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if k == 0 {
+			s.putBuf(buf)
 			break
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read content: %w", err)
+		if c.size+int64(k) > s.opts.MaxFileSize {
+			s.putBuf(buf)
+			return nil, tooLarge()
 		}
+		chunk := buf[:k]
+		if k < len(buf) {
+			chunk = bytes.Clone(chunk)
+			s.putBuf(buf)
+		}
+		h := sha256.Sum256(chunk)
+		c.chunks = append(c.chunks, chunk)
+		c.hashes = append(c.hashes, h[:])
+		c.size += int64(k)
 	}
 	c.tokens = s.countTokens(c.chunks, c.size)
 	return c, nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"sort"
@@ -45,7 +46,14 @@ type version struct {
 	Meta      map[string]string
 	ChunkSize int64    // every chunk but the last has this length
 	Chunks    [][]byte // SHA-256 of each chunk, in order
+	Inline    []byte   // the whole content of a small file, instead of chunks
 }
+
+// inlineMax is the largest content kept inside its version record rather
+// than in chunks. A small file then costs no chunk and no reference count:
+// two fewer B-tree updates per write, for content too small for
+// deduplication to matter.
+const inlineMax = 1024
 
 // event is the stored form of an fs.Event (its Seq is the key).
 type event struct {
@@ -258,6 +266,9 @@ func encodeVersion(v *version) []byte {
 	for _, h := range v.Chunks {
 		e.b = append(e.b, h...)
 	}
+	if len(v.Chunks) == 0 && len(v.Inline) > 0 {
+		e.b = append(e.b, v.Inline...)
+	}
 	return e.b
 }
 
@@ -288,13 +299,20 @@ func decodeVersion(b []byte, chunks bool) (*version, error) {
 		for i := range v.Chunks {
 			v.Chunks[i] = all[i*hashLen : (i+1)*hashLen : (i+1)*hashLen]
 		}
+	} else if len(d.b) > 0 {
+		// No chunks: what follows is the inline content, exactly Size bytes.
+		if int64(len(d.b)) != v.Size || v.Size > inlineMax {
+			return nil, errCorrupt
+		}
+		v.Inline = bytes.Clone(d.b)
+		d.b = nil
 	}
 	if err := d.done(); err != nil {
 		return nil, err
 	}
-	// The chunk list must be able to hold exactly Size bytes.
+	// The chunk list (or the inline content) must hold exactly Size bytes.
 	if n == 0 {
-		if v.Size != 0 {
+		if v.Size != int64(len(v.Inline)) {
 			return nil, errCorrupt
 		}
 	} else if v.ChunkSize <= 0 || v.Size <= int64(n-1)*v.ChunkSize || v.Size > int64(n)*v.ChunkSize {

@@ -29,6 +29,7 @@ func sampleVersions() []*version {
 		{Time: 1},
 		{Time: 99, Size: 10, Tokens: 3, Author: "bob", Meta: map[string]string{"k": "v"}, ChunkSize: 4, Chunks: [][]byte{h(1), h(2), h(3)}},
 		{Time: -1, Size: 4, ChunkSize: 4, Chunks: [][]byte{h(9)}},
+		{Time: 3, Size: 5, Author: "c", Inline: []byte("hello")},
 	}
 }
 

@@ -292,7 +292,9 @@ func TestPruneManyFiles(t *testing.T) {
 	err := s.Batch(ctx, func(b *store.Batch) error {
 		for i := 0; i < n; i++ {
 			for v := 0; v < 3; v++ {
-				if _, err := b.Write(p(fmt.Sprintf("/f/%d", i)), strings.NewReader(fmt.Sprintf("%d v%d", i, v)), fs.WriteOptions{}); err != nil {
+				// Over the inline limit, so that versions own chunks.
+				body := fmt.Sprintf("%d v%d", i, v) + strings.Repeat(".", 1100)
+				if _, err := b.Write(p(fmt.Sprintf("/f/%d", i)), strings.NewReader(body), fs.WriteOptions{}); err != nil {
 					return err
 				}
 			}
@@ -309,7 +311,7 @@ func TestPruneManyFiles(t *testing.T) {
 	if ps.Files != n || ps.Versions != n || ps.Chunks != n {
 		t.Fatalf("Prune(2) = %+v, want %d of each", ps, n)
 	}
-	if got := string(get(t, s, "/f/2499")); got != "2499 v2" {
+	if got := string(get(t, s, "/f/2499")); got != "2499 v2"+strings.Repeat(".", 1100) {
 		t.Fatalf("content after prune: %q", got)
 	}
 	if ps, _ := s.Prune(ctx, 2); ps.Versions != 0 {
@@ -319,9 +321,10 @@ func TestPruneManyFiles(t *testing.T) {
 
 func TestRenameReplacesHistory(t *testing.T) {
 	s := newStore(t, store.Options{NoSync: true})
-	put(t, s, "/src", []byte("s1"))
-	put(t, s, "/src", []byte("s2"))
-	put(t, s, "/dst", []byte("d1"))
+	big := func(s string) []byte { return append([]byte(s), make([]byte, 2000)...) } // chunked, not inline
+	put(t, s, "/src", big("s1"))
+	put(t, s, "/src", big("s2"))
+	put(t, s, "/dst", big("d1"))
 	if err := s.Rename(ctx, p("/src"), p("/dst")); err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +337,7 @@ func TestRenameReplacesHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(f)
-	if string(b) != "s1" {
+	if !bytes.Equal(b, big("s1")) {
 		t.Fatalf("version 1 of the renamed file = %q", b)
 	}
 	if st := s.Stats(ctx); st.Chunks != 2 {
@@ -588,7 +591,7 @@ func TestConcurrentOldVersions(t *testing.T) {
 
 func TestOpenFileAfterRemove(t *testing.T) {
 	s := newStore(t, store.Options{NoSync: true})
-	put(t, s, "/gone", []byte("soon gone"))
+	put(t, s, "/gone", randBytes(5, 5000)) // chunked: small files are held inline by the File
 	f, err := s.Open(ctx, p("/gone"))
 	if err != nil {
 		t.Fatal(err)
@@ -689,6 +692,38 @@ func TestListLarge(t *testing.T) {
 	for i, e := range list {
 		if e.Name() != fmt.Sprintf("f%05d", i) || e.Meta["i"] != fmt.Sprint(i) || e.Size != 1 {
 			t.Fatalf("entry %d = %+v", i, e)
+		}
+	}
+}
+
+// TestInline checks small content kept in the version record: round trips
+// around the limit, with chunk sizes on either side of it, and no chunks
+// stored for it.
+func TestInline(t *testing.T) {
+	for _, cs := range []int{512, 4096} {
+		s := newStore(t, store.Options{NoSync: true, ChunkSize: cs})
+		for _, n := range []int{0, 1, 511, 512, 513, 1023, 1024, 1025, 1026, 3000} {
+			before := s.Stats(ctx).Chunks
+			data := randBytes(uint64(n), n)
+			path := fmt.Sprintf("/i/%d", n)
+			put(t, s, path, data)
+			if got := get(t, s, path); !bytes.Equal(got, data) {
+				t.Fatalf("chunk %d, %d bytes: round trip differs", cs, n)
+			}
+			added := s.Stats(ctx).Chunks - before
+			if want := (n + cs - 1) / cs; n <= 1024 && added != 0 || n > 1024 && added != want {
+				t.Errorf("chunk %d, %d bytes: %d chunks stored, want %d", cs, n, added, map[bool]int{true: 0, false: want}[n <= 1024])
+			}
+			f, err := s.Open(ctx, p(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 7)
+			k, err := f.ReadAt(buf, int64(n/2))
+			if end := min(n/2+7, n); k != end-n/2 || !bytes.Equal(buf[:k], data[n/2:end]) || (k < 7 && err != io.EOF) {
+				t.Errorf("ReadAt in the middle of %d bytes: %d, %v", n, k, err)
+			}
+			f.Close()
 		}
 	}
 }

@@ -169,6 +169,7 @@ func (t *txn) hasChildren(id uint64) bool {
 type content struct {
 	chunks [][]byte
 	hashes [][]byte
+	inline []byte // the whole content when it is small (no chunks)
 	size   int64
 	tokens int64
 	csize  int64 // chunk size the content was cut with
@@ -328,7 +329,7 @@ func (t *txn) write(p fs.Path, c *content, opts fs.WriteOptions) (*fs.Info, erro
 	}
 	n.Size, n.Tokens, n.Modified, n.Author = c.size, c.tokens, t.now, t.author
 	t.addChunks(c.hashes, c.chunks)
-	t.putVersion(n, c.csize, c.hashes)
+	t.putVersion(n, c.csize, c.hashes, c.inline)
 	t.put(t.nodes, key, encodeNode(n))
 	t.appendEvent(&event{Op: fs.OpWrite, Kind: fs.KindFile, Path: string(p), Version: n.Version})
 	if t.err != nil {
@@ -337,10 +338,10 @@ func (t *txn) write(p fs.Path, c *content, opts fs.WriteOptions) (*fs.Info, erro
 	return t.s.info(p, n), nil
 }
 
-func (t *txn) putVersion(n *node, csize int64, hashes [][]byte) {
+func (t *txn) putVersion(n *node, csize int64, hashes [][]byte, inline []byte) {
 	v := &version{
 		Time: n.Modified, Size: n.Size, Tokens: n.Tokens, Author: n.Author, Meta: n.Meta,
-		ChunkSize: csize, Chunks: hashes,
+		ChunkSize: csize, Chunks: hashes, Inline: inline,
 	}
 	if len(hashes) == 0 {
 		v.ChunkSize = 0
@@ -386,7 +387,7 @@ func (t *txn) setMeta(p fs.Path, changes map[string]*string) (*fs.Info, error) {
 	n.Version++
 	n.Modified, n.Author, n.Meta = t.now, t.author, meta
 	t.addChunks(cur.Chunks, nil)
-	t.putVersion(n, cur.ChunkSize, cur.Chunks)
+	t.putVersion(n, cur.ChunkSize, cur.Chunks, cur.Inline)
 	t.put(t.nodes, nodeKey(parent, p.Base()), encodeNode(n))
 	// A new version, like any write: watchers and the index treat it so.
 	t.appendEvent(&event{Op: fs.OpWrite, Kind: fs.KindFile, Path: string(p), Version: n.Version})
