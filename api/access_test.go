@@ -173,3 +173,28 @@ func TestEvents(t *testing.T) {
 		t.Fatalf("alice saw %s, want only her two writes", got)
 	}
 }
+
+// TestMetrics checks that requests are counted in the Prometheus output.
+func TestMetrics(t *testing.T) {
+	ctx := context.Background()
+	m := api.NewMetrics()
+	c := serveHTTP(t, newStore(t), api.Options{Metrics: m})
+	c.Write(ctx, fs.MustParse("/a"), strings.NewReader("a"), fs.WriteOptions{})
+	c.Stat(ctx, fs.MustParse("/a"))
+	c.Stat(ctx, fs.MustParse("/missing"))
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	out := rec.Body.String()
+	for _, want := range []string{
+		`ctxfs_http_requests_total{route="/v1/fs/{path...}",method="PUT",code="200"} 1`,
+		`ctxfs_http_requests_total{route="/v1/stat/{path...}",method="GET",code="200"} 1`,
+		`ctxfs_http_requests_total{route="/v1/stat/{path...}",method="GET",code="404"} 1`,
+		`ctxfs_http_request_duration_seconds_count{route="/v1/stat/{path...}"} 2`,
+		`ctxfs_http_request_duration_seconds_bucket{route="/v1/stat/{path...}",le="+Inf"} 2`,
+		"ctxfs_http_requests_in_flight 0",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s\n%s", want, out)
+		}
+	}
+}

@@ -90,6 +90,8 @@
 // long polls and event streams lift it for their own requests. Call
 // [DrainOnShutdown] on the http.Server so that Shutdown ends long polls and
 // event streams at once rather than waiting for them. [ServeUnix] does both.
+// [Metrics] (Options.Metrics) counts requests by route and status with a
+// latency histogram, and serves them in the Prometheus text format.
 //
 // # The local socket
 //

@@ -41,6 +41,8 @@ type Options struct {
 	MaxWait time.Duration
 	// Logger receives server errors (5xx); nil means slog.Default().
 	Logger *slog.Logger
+	// Metrics, when set, counts requests (serve it at /metrics).
+	Metrics *Metrics
 }
 
 // Header names of the API.
@@ -87,7 +89,12 @@ func NewHandler(fsys fs.FS, opts Options) http.Handler {
 		w.Write(openAPI)
 	})
 	for _, rt := range h.routes() {
-		mux.HandleFunc(rt.pattern, h.auth(rt.fn))
+		fn := h.auth(rt.fn)
+		if opts.Metrics != nil {
+			_, path, _ := strings.Cut(rt.pattern, " ")
+			fn = opts.Metrics.measure(path, fn)
+		}
+		mux.HandleFunc(rt.pattern, fn)
 	}
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no endpoint %s %s", errNoRoute, r.Method, r.URL.Path))
@@ -319,8 +326,13 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 	info, err := h.fsys.Write(r.Context(), p, body, opts)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) && !errors.Is(err, fs.ErrTooLarge) {
+		switch {
+		case errors.As(err, &mbe) && !errors.Is(err, fs.ErrTooLarge):
 			err = fs.Wrap("write", p, fmt.Errorf("%w: body over the limit of %d bytes", fs.ErrTooLarge, h.opts.MaxBody))
+		case errors.Is(err, io.ErrUnexpectedEOF) && r.Context().Err() == nil:
+			// The client sent less than it announced or hung up: its
+			// fault, not a server error to log.
+			err = fs.Wrap("write", p, fmt.Errorf("%w: the request body ended early", fs.ErrInvalid))
 		}
 		h.fail(w, r, err)
 		return
