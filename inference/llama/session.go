@@ -3,6 +3,7 @@ package llama
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/ctxfs/ctxfs/inference/gguf"
 	"github.com/ctxfs/ctxfs/inference/kv"
@@ -268,6 +269,10 @@ func (s *CPUSession) matmul(n int, x []float32, w0 *Matrix, o0 []float32, w1 *Ma
 			}
 		}
 	}
+	// About 8 chunks per thread balances load without making chunks so small that
+	// the counter becomes contended; chunks are multiples of 8 rows.
+	mm.chunk = max(8, (mm.rows/(8*s.pool.Threads())+7)&^7)
+	mm.next.Store(0)
 	s.pool.Run(mm)
 }
 
@@ -279,18 +284,30 @@ type matmulTask struct {
 	x             []float32
 	xq            []byte
 	xqRow         int
+	chunk         int          // rows per work item
+	next          atomic.Int64 // next work item
 }
 
+// Run takes chunks of rows from a shared counter rather than a fixed share, so a
+// thread that the OS deschedules (this runs on shared machines) delays only the chunk
+// it holds, not a whole share.
 func (mm *matmulTask) Run(part, parts int) {
-	lo, hi := split(mm.rows, part, parts)
-	base := 0
-	for j := 0; j < mm.nw; j++ {
-		w := mm.w[j]
-		a, b := max(lo-base, 0), min(hi-base, w.Rows)
-		if a < b {
-			mm.rowsOf(w, mm.out[j], a, b)
+	for {
+		c := int(mm.next.Add(1)) - 1
+		lo := c * mm.chunk
+		if lo >= mm.rows {
+			return
 		}
-		base += w.Rows
+		hi := min(lo+mm.chunk, mm.rows)
+		base := 0
+		for j := 0; j < mm.nw; j++ {
+			w := mm.w[j]
+			a, b := max(lo-base, 0), min(hi-base, w.Rows)
+			if a < b {
+				mm.rowsOf(w, mm.out[j], a, b)
+			}
+			base += w.Rows
+		}
 	}
 }
 
@@ -336,11 +353,13 @@ type attentionTask struct {
 	layer  *kv.Layer
 	q, out []float32
 	n      int
-	scores [][]float32 // per part
+	scores [][]float32  // per part
+	next   atomic.Int64 // next (query, head) item
 }
 
 func (a *attentionTask) set(s *CPUSession, l int, layer *kv.Layer, q, out []float32, n int) {
 	a.s, a.l, a.layer, a.q, a.out, a.n = s, l, layer, q, out, n
+	a.next.Store(0)
 }
 
 func (a *attentionTask) Run(part, parts int) {
@@ -349,8 +368,11 @@ func (a *attentionTask) Run(part, parts int) {
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	keys, vals := a.layer.Keys(), a.layer.Values()
-	lo, hi := split(a.n*c.Heads, part, parts)
-	for item := lo; item < hi; item++ {
+	for {
+		item := int(a.next.Add(1)) - 1
+		if item >= a.n*c.Heads {
+			return
+		}
 		t, h := item/c.Heads, item%c.Heads
 		pos := int32(a.s.pos + t)
 		nv := a.layer.Visible(pos)
