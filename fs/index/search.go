@@ -207,6 +207,9 @@ func markSnippet(buf []byte, off int64, spans []span, cutStart, cutEnd bool) str
 		if s0 < pos || s1 > int64(len(text)) {
 			continue // outside the window, or overlapping the previous mark
 		}
+		if !utf8.RuneStart(text[s0]) || (s1 < int64(len(text)) && !utf8.RuneStart(text[s1])) {
+			continue // not on rune boundaries: not offsets into this text
+		}
 		write(text[pos:s0])
 		if space && sb.Len() > 0 {
 			sb.WriteByte(' ')
