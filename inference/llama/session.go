@@ -312,34 +312,51 @@ func (mm *matmulTask) Run(part, parts int) {
 }
 
 func (mm *matmulTask) rowsOf(w *Matrix, out []float32, lo, hi int) {
-	cols, R := mm.cols, w.Rows
+	cols, R, n := mm.cols, w.Rows, mm.n
+	n4 := n &^ 3 // tokens handled four at a time by the x4 kernels
+	var o [4]float32
 	switch w.Type {
 	case gguf.TypeF32:
 		for r := lo; r < hi; r++ {
 			row := w.f32[r*cols : (r+1)*cols]
-			for t := 0; t < mm.n; t++ {
+			for t := 0; t < n4; t += 4 {
+				quant.DotF32x4(&o, row, mm.x[t*cols:], cols)
+				out[t*R+r], out[(t+1)*R+r], out[(t+2)*R+r], out[(t+3)*R+r] = o[0], o[1], o[2], o[3]
+			}
+			for t := n4; t < n; t++ {
 				out[t*R+r] = quant.DotF32(row, mm.x[t*cols:(t+1)*cols])
 			}
 		}
 	case gguf.TypeF16:
 		for r := lo; r < hi; r++ {
 			row := w.Row(r)
-			for t := 0; t < mm.n; t++ {
+			for t := 0; t < n4; t += 4 {
+				quant.DotF16x4(&o, row, mm.x[t*cols:], cols)
+				out[t*R+r], out[(t+1)*R+r], out[(t+2)*R+r], out[(t+3)*R+r] = o[0], o[1], o[2], o[3]
+			}
+			for t := n4; t < n; t++ {
 				out[t*R+r] = quant.DotF16(row, mm.x[t*cols:(t+1)*cols])
 			}
 		}
-	case gguf.TypeQ8_0:
+	case gguf.TypeQ8_0, gguf.TypeQ4_0:
+		q4 := w.Type == gguf.TypeQ4_0
+		xr := mm.xqRow
 		for r := lo; r < hi; r++ {
 			row := w.Row(r)
-			for t := 0; t < mm.n; t++ {
-				out[t*R+r] = quant.DotQ8_0(row, mm.xq[t*mm.xqRow:(t+1)*mm.xqRow], cols)
+			for t := 0; t < n4; t += 4 {
+				if q4 {
+					quant.DotQ4_0x4(&o, row, mm.xq[t*xr:], xr, cols)
+				} else {
+					quant.DotQ8_0x4(&o, row, mm.xq[t*xr:], xr, cols)
+				}
+				out[t*R+r], out[(t+1)*R+r], out[(t+2)*R+r], out[(t+3)*R+r] = o[0], o[1], o[2], o[3]
 			}
-		}
-	case gguf.TypeQ4_0:
-		for r := lo; r < hi; r++ {
-			row := w.Row(r)
-			for t := 0; t < mm.n; t++ {
-				out[t*R+r] = quant.DotQ4_0(row, mm.xq[t*mm.xqRow:(t+1)*mm.xqRow], cols)
+			for t := n4; t < n; t++ {
+				if q4 {
+					out[t*R+r] = quant.DotQ4_0(row, mm.xq[t*xr:(t+1)*xr], cols)
+				} else {
+					out[t*R+r] = quant.DotQ8_0(row, mm.xq[t*xr:(t+1)*xr], cols)
+				}
 			}
 		}
 	}

@@ -57,3 +57,15 @@ func dotQ4_0SIMD(w, x []byte, n int) float32 {
 	_ = x[nb*Q8_0Size-1]
 	return dotQ4_0AVX(&w[0], &x[0], nb)
 }
+
+//go:noescape
+func dotF32x4AVX(w, x *float32, stride, n int, out *[4]float32)
+
+//go:noescape
+func dotF16x4AVX(w *byte, x *float32, stride, n int, out *[4]float32)
+
+//go:noescape
+func dotQ8_0x4AVX(w, x *byte, stride, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ4_0x4AVX(w, x *byte, stride, nb int, out *[4]float32)

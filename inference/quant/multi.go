@@ -1,0 +1,66 @@
+package quant
+
+// The x4 kernels multiply one weight row with four activation rows that lie stride
+// apart, so batched prefill reads and unpacks each weight block once per four tokens.
+// Results equal four calls of the one-row kernels up to float rounding.
+
+// DotF32x4 sets out[i] = DotF32(w, x[i*stride:]) for i < 4 (stride in elements).
+func DotF32x4(out *[4]float32, w, x []float32, stride int) {
+	n := len(w)
+	_ = x[3*stride+n-1]
+	if !useSIMD || n < 8 {
+		for i := range out {
+			out[i] = dotF32Go(w, x[i*stride:i*stride+n])
+		}
+		return
+	}
+	m := n &^ 7
+	dotF32x4AVX(&w[0], &x[0], 4*stride, m, out)
+	for i := range out {
+		for j := m; j < n; j++ {
+			out[i] += w[j] * x[i*stride+j]
+		}
+	}
+}
+
+// DotF16x4 sets out[i] = DotF16(w, x[i*stride:i*stride+n]) for i < 4, where n =
+// len(w)/2 (stride in elements).
+func DotF16x4(out *[4]float32, w []byte, x []float32, stride int) {
+	n := len(w) / 2
+	_ = x[3*stride+n-1]
+	if !useSIMD || n%8 != 0 {
+		for i := range out {
+			out[i] = dotF16Go(w, x[i*stride:i*stride+n])
+		}
+		return
+	}
+	dotF16x4AVX(&w[0], &x[0], 4*stride, n, out)
+}
+
+// DotQ8_0x4 sets out[i] = DotQ8_0(w, x[i*stride:], n) for i < 4 (stride in bytes).
+func DotQ8_0x4(out *[4]float32, w, x []byte, stride, n int) {
+	nb := n / BlockLen
+	_ = w[nb*Q8_0Size-1]
+	_ = x[3*stride+nb*Q8_0Size-1]
+	if !useSIMD {
+		for i := range out {
+			out[i] = dotQ8_0Go(w, x[i*stride:], n)
+		}
+		return
+	}
+	dotQ8_0x4AVX(&w[0], &x[0], stride, nb, out)
+}
+
+// DotQ4_0x4 sets out[i] = DotQ4_0(w, x[i*stride:], n) for i < 4 (stride in bytes).
+func DotQ4_0x4(out *[4]float32, w, x []byte, stride, n int) {
+	nb := n / BlockLen
+	_ = w[nb*Q4_0Size-1]
+	_ = x[3*stride+nb*Q8_0Size-1]
+	if !useSIMD {
+		for i := range out {
+			out[i] = dotQ4_0Go(w, x[i*stride:], n)
+		}
+		return
+	}
+	dotQ4_0x4AVX(&w[0], &x[0], stride, nb, out)
+}

@@ -1,0 +1,64 @@
+package quant
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestMultiRowKernels checks each x4 kernel, in both implementations, against four
+// calls of the portable one-row kernel.
+func TestMultiRowKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, simd := range []bool{false, true} {
+		withSIMD(t, simd, func() {
+			for _, n := range []int{32, 64, 96, 768, 800} {
+				w := randVec(r, n, 0.1)
+				stride := n + 13
+				x := randVec(r, 3*stride+n, 1)
+				var out [4]float32
+				close := func(kind string, i int, got, want float32) {
+					if math.Abs(float64(got-want)) > 1e-4*math.Max(1, math.Abs(float64(want))) {
+						t.Fatalf("simd=%v %s n=%d row %d: %v want %v", simd, kind, n, i, got, want)
+					}
+				}
+				DotF32x4(&out, w, x, stride)
+				for i := range out {
+					close("f32", i, out[i], dotF32Go(w, x[i*stride:i*stride+n]))
+				}
+				// An odd length exercises the scalar tail.
+				DotF32x4(&out, w[:n-3], x, stride)
+				for i := range out {
+					close("f32 tail", i, out[i], dotF32Go(w[:n-3], x[i*stride:i*stride+n-3]))
+				}
+				wh := make([]byte, 2*n)
+				for i, v := range w {
+					h := F32ToF16(v)
+					wh[2*i], wh[2*i+1] = byte(h), byte(h>>8)
+				}
+				DotF16x4(&out, wh, x, stride)
+				for i := range out {
+					close("f16", i, out[i], dotF16Go(wh, x[i*stride:i*stride+n]))
+				}
+				rb := RowBytesQ8_0(n)
+				qstride := rb + 7
+				xq := make([]byte, 3*qstride+rb)
+				for i := 0; i < 4; i++ {
+					QuantizeQ8_0(xq[i*qstride:i*qstride+rb], x[i*stride:i*stride+n])
+				}
+				w8 := make([]byte, rb)
+				QuantizeQ8_0(w8, w)
+				DotQ8_0x4(&out, w8, xq, qstride, n)
+				for i := range out {
+					close("q8_0", i, out[i], dotQ8_0Go(w8, xq[i*qstride:], n))
+				}
+				w4 := make([]byte, RowBytesQ4_0(n))
+				QuantizeQ4_0(w4, w)
+				DotQ4_0x4(&out, w4, xq, qstride, n)
+				for i := range out {
+					close("q4_0", i, out[i], dotQ4_0Go(w4, xq[i*qstride:], n))
+				}
+			}
+		})
+	}
+}
