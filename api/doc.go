@@ -93,6 +93,15 @@
 // [Metrics] (Options.Metrics) counts requests by route and status with a
 // latency histogram, and serves them in the Prometheus text format.
 //
+// # Load testing
+//
+// [BenchServe] is the engine of `ctxfs bench serve`: it writes a corpus
+// ([Populate]), then runs the same mix of reads, writes and searches from
+// concurrent clients ([Load]) against the API over a file system and
+// against [BareHandler], a plain net/http server answering the same
+// requests from memory, in the same run, and reports requests/s, p50, p99
+// and errors for each.
+//
 // # The local socket
 //
 // A server that owns a data directory serves the API on
