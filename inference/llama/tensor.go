@@ -1,9 +1,7 @@
 package llama
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/ctxfs/ctxfs/inference/gguf"
 	"github.com/ctxfs/ctxfs/inference/quant"
@@ -81,10 +79,7 @@ func (m *Matrix) DequantizeRow(dst []float32, r int) {
 	row := m.Row(r)
 	switch m.Type {
 	case gguf.TypeF32:
-		for i := range dst[:m.Cols] {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(row[4*i:]))
-		}
-		_ = row
+		copy(dst[:m.Cols], m.f32[r*m.Cols:(r+1)*m.Cols])
 	case gguf.TypeF16:
 		quant.DequantizeF16(dst[:m.Cols], row)
 	case gguf.TypeQ8_0:
