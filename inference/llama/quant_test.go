@@ -166,3 +166,59 @@ func TestSyntheticQuantizedAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestTiedEmbeddings loads a model without output.weight and checks that it equals the
+// same model with output.weight set to a copy of the token embedding.
+func TestTiedEmbeddings(t *testing.T) {
+	shape := synth.Shape{Name: "t", Dim: 64, Layers: 1, Heads: 2, KVHeads: 1, FFN: 96, Vocab: 50, Context: 16}
+	var buf bytes.Buffer
+	if _, err := synth.Write(&buf, synth.Options{Shape: shape, Type: gguf.TypeF32, Tied: true}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.OpenBytes(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tied, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tied.TiedEmbed || tied.Output != tied.Embed {
+		t.Fatal("a model without output.weight is not tied")
+	}
+	gw := gguf.NewWriter()
+	for _, kv := range f.KVs() {
+		gw.Set(kv.Key, kv.Value)
+	}
+	for _, ti := range f.Tensors() {
+		gw.AddTensor(ti.Name, ti.Type, ti.Dims, ti.Data())
+	}
+	emb, _ := f.Tensor("token_embd.weight")
+	if err := gw.AddTensor("output.weight", emb.Type, emb.Dims, emb.Data()); err != nil {
+		t.Fatal(err)
+	}
+	var buf2 bytes.Buffer
+	if _, err := gw.WriteTo(&buf2); err != nil {
+		t.Fatal(err)
+	}
+	f2, err := gguf.OpenBytes(buf2.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	untied, err := Load(f2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if untied.TiedEmbed {
+		t.Fatal("model with output.weight reported tied")
+	}
+	tokens := []int32{1, 7, 3, 49}
+	a, b := logitsAlong(t, tied, tokens), logitsAlong(t, untied, tokens)
+	for p := range a {
+		for i := range a[p] {
+			if a[p][i] != b[p][i] {
+				t.Fatalf("pos %d logit %d: tied %v, explicit %v", p, i, a[p][i], b[p][i])
+			}
+		}
+	}
+}

@@ -72,6 +72,9 @@ type Options struct {
 	Vocab *gguf.File
 	// Seed selects the random weights.
 	Seed uint64
+	// Tied leaves out output.weight, so the model reuses the token embedding as its
+	// output projection.
+	Tied bool
 }
 
 // tensorSpec is one tensor to write, with a generator for its rows.
@@ -158,7 +161,9 @@ func Write(w io.Writer, o Options) (int64, error) {
 		mat(p+"ffn_down.weight", s.Dim, s.FFN, 0.02)
 	}
 	vec("output_norm.weight", s.Dim)
-	mat("output.weight", s.Vocab, s.Dim, 0.02)
+	if !o.Tied {
+		mat("output.weight", s.Vocab, s.Dim, 0.02)
+	}
 	return writeStreaming(w, gw, specs)
 }
 
