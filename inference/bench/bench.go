@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ctxfs/ctxfs/inference/gguf"
@@ -48,6 +49,14 @@ type Result struct {
 	LoadSeconds         float64 `json:"load_seconds"`
 	PrefillTPS          float64 `json:"prefill_tps"`
 	DecodeTPS           float64 `json:"decode_tps"`
+	// CPU-time rates: tokens per second of CPU time consumed by the process, times the
+	// thread count. On a machine shared with other work (where wall-clock rates
+	// measure the scheduler), they estimate the rate on idle cores; on idle cores
+	// they are close to the wall-clock rates.
+	PrefillCPUTPS float64 `json:"prefill_cpu_tps"`
+	DecodeCPUTPS  float64 `json:"decode_cpu_tps"`
+	// LoadAverage is the 1-minute load average when the run started.
+	LoadAverage float64 `json:"load_average"`
 	PeakRSSBytes        int64   `json:"peak_rss_bytes"`
 	WeightBytesPerToken int64   `json:"weight_bytes_per_token"`
 	ReadBandwidth       float64 `json:"read_bandwidth_bytes_per_s"`
@@ -96,13 +105,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		prompt[i] = int32(rng.IntN(m.Vocab))
 	}
 	logits := make([]float32, m.Vocab)
-	t0 := time.Now()
+	r.LoadAverage = loadAverage()
+	t0, c0 := time.Now(), cpuTime()
 	if err := s.Forward(prompt, logits); err != nil {
 		return nil, err
 	}
 	r.PrefillTPS = float64(len(prompt)) / time.Since(t0).Seconds()
+	r.PrefillCPUTPS = float64(len(prompt)*r.Threads) / (cpuTime() - c0)
 	tok := []int32{sample.Argmax(logits)}
-	t0 = time.Now()
+	t0, c0 = time.Now(), cpuTime()
 	for i := 0; i < o.GenTokens; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -113,6 +124,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		tok[0] = sample.Argmax(logits)
 	}
 	r.DecodeTPS = float64(o.GenTokens) / time.Since(t0).Seconds()
+	r.DecodeCPUTPS = float64(o.GenTokens*r.Threads) / (cpuTime() - c0)
 	r.PeakRSSBytes = PeakRSS()
 	if !o.SkipBandwidth {
 		r.ReadBandwidth = ReadBandwidth(s.Threads())
@@ -195,4 +207,27 @@ func PeakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// cpuTime returns the user and system CPU seconds the process has used.
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// loadAverage returns the 1-minute load average, or 0 where /proc is not available.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
