@@ -39,16 +39,16 @@ type Options struct {
 
 // Result is one measurement. JSON names match `ctxfs bench inference --json`.
 type Result struct {
-	Model               string  `json:"model"`
-	Type                string  `json:"type"`
-	Mode                string  `json:"mode"` // "memory" or "mmap"
-	Threads             int     `json:"threads"`
-	SIMD                bool    `json:"simd"`
-	PromptTokens        int     `json:"prompt_tokens"`
-	GenTokens           int     `json:"gen_tokens"`
-	LoadSeconds         float64 `json:"load_seconds"`
-	PrefillTPS          float64 `json:"prefill_tps"`
-	DecodeTPS           float64 `json:"decode_tps"`
+	Model        string  `json:"model"`
+	Type         string  `json:"type"`
+	Mode         string  `json:"mode"` // "memory" or "mmap"
+	Threads      int     `json:"threads"`
+	SIMD         bool    `json:"simd"`
+	PromptTokens int     `json:"prompt_tokens"`
+	GenTokens    int     `json:"gen_tokens"`
+	LoadSeconds  float64 `json:"load_seconds"`
+	PrefillTPS   float64 `json:"prefill_tps"`
+	DecodeTPS    float64 `json:"decode_tps"`
 	// CPU-time rates: tokens per second of CPU time consumed by the process, times the
 	// thread count. On a machine shared with other work (where wall-clock rates
 	// measure the scheduler), they estimate the rate on idle cores; on idle cores
@@ -56,7 +56,7 @@ type Result struct {
 	PrefillCPUTPS float64 `json:"prefill_cpu_tps"`
 	DecodeCPUTPS  float64 `json:"decode_cpu_tps"`
 	// LoadAverage is the 1-minute load average when the run started.
-	LoadAverage float64 `json:"load_average"`
+	LoadAverage         float64 `json:"load_average"`
 	PeakRSSBytes        int64   `json:"peak_rss_bytes"`
 	WeightBytesPerToken int64   `json:"weight_bytes_per_token"`
 	ReadBandwidth       float64 `json:"read_bandwidth_bytes_per_s"`
