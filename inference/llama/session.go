@@ -68,7 +68,8 @@ func (cpuBackend) NewSession(m *Model, opts SessionOptions) (Session, error) {
 	return NewCPUSession(m, opts)
 }
 
-// CPUSession is the CPU backend's Session. Its Forward allocates nothing.
+// CPUSession is the CPU backend's Session. Its Forward allocates nothing. Like every
+// Session it is not safe for concurrent use; its worker pool is its own.
 type CPUSession struct {
 	m     *Model
 	opts  SessionOptions

@@ -8,7 +8,8 @@ import (
 )
 
 // Matrix is a row-major weight matrix in one of the supported GGML formats. Data aliases
-// the model file (memory-mapped or in memory) and is never written.
+// the model file (memory-mapped or in memory) and is never written, so a Matrix is safe
+// for concurrent use.
 type Matrix struct {
 	Name       string
 	Type       gguf.Type
