@@ -682,3 +682,17 @@ func TestOpenAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestSocketPathTooLong(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 110))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Skipf("cannot make a long directory: %v", err)
+	}
+	if _, err := api.DialSocket(context.Background(), dir); !errors.Is(err, api.ErrNoServer) {
+		t.Errorf("DialSocket: %v, want ErrNoServer", err)
+	}
+	err := api.ServeUnix(context.Background(), api.SocketPath(dir), http.NotFoundHandler())
+	if !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("ServeUnix: %v, want ErrInvalid", err)
+	}
+}

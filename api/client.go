@@ -111,6 +111,10 @@ func Dial(addr string) (*Client, error) { return NewClient(addr, "") }
 // failed.
 func DialSocket(ctx context.Context, dir string) (*Client, error) {
 	sock := SocketPath(dir)
+	if len(sock) > maxSockPath {
+		// No server can listen there (ServeUnix refuses such paths).
+		return nil, fmt.Errorf("%w at %s (the path is too long for a unix socket)", ErrNoServer, sock)
+	}
 	c, err := Dial("unix://" + sock)
 	if err != nil {
 		return nil, err

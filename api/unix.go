@@ -13,6 +13,10 @@ import (
 	"github.com/ctxfs/ctxfs/fs"
 )
 
+// maxSockPath is the longest unix socket path Linux accepts (sun_path is
+// 108 bytes with the terminating NUL).
+const maxSockPath = 107
+
 // ErrServerRunning is returned by ServeUnix when another server already
 // answers on the socket.
 var ErrServerRunning = errors.New("a ctxfs server is already running")
@@ -53,12 +57,17 @@ func serveUnix(ctx context.Context, sockPath string, h http.Handler, ready func(
 		return err
 	}
 	dir := filepath.Dir(sockPath)
-	tmpDir, err := os.MkdirTemp(dir, ".ctxfs-sock-")
+	// A short name: the temporary socket path must fit the ~107 bytes a
+	// unix socket address allows, at most a few bytes more than sockPath.
+	tmpDir, err := os.MkdirTemp(dir, ".s")
 	if err != nil {
 		return fmt.Errorf("api: socket: %w", err)
 	}
 	defer os.RemoveAll(tmpDir)
 	tmpSock := filepath.Join(tmpDir, "s")
+	if len(sockPath) > maxSockPath || len(tmpSock) > maxSockPath {
+		return fmt.Errorf("api: socket %s: %w: the path is longer than the %d bytes a unix socket allows; use a shorter data directory", sockPath, fs.ErrInvalid, maxSockPath)
+	}
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmpSock, Net: "unix"})
 	if err != nil {
 		return fmt.Errorf("api: socket: %w", err)
