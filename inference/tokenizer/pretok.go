@@ -282,15 +282,50 @@ func wide(r rune) rune {
 
 func isSpaceRune(r rune) bool { return class(r)&clSpace != 0 }
 
+// charClass is a predicate on code points with a table for ASCII, the
+// common case, so that matching avoids an indirect call per byte.
+type charClass struct {
+	ascii [128]bool
+	slow  func(rune) bool // for r >= 128, applied to wide(r)
+}
+
+func newClass(pred func(rune) bool) *charClass {
+	c := &charClass{slow: pred}
+	for r := range rune(128) {
+		c.ascii[r] = pred(r)
+	}
+	return c
+}
+
+func (c *charClass) has(r rune) bool {
+	if r < 128 {
+		return c.ascii[r]
+	}
+	return c.slow(wide(r))
+}
+
 // run matches an optional single prefix character (if prefix is not nil)
 // followed by between min and max characters of the class (max 0 means no
 // limit).
-func run(prefix, pred func(rune) bool, min, max int) matcher {
+func run(prefixPred, pred func(rune) bool, min, max int) matcher {
+	var prefix *charClass
+	if prefixPred != nil {
+		prefix = newClass(prefixPred)
+	}
+	cls := newClass(pred)
 	body := func(s string, pos, end int) int {
 		k := 0
 		for pos < end && (max == 0 || k < max) {
+			if c := s[pos]; c < 0x80 {
+				if !cls.ascii[c] {
+					break
+				}
+				pos++
+				k++
+				continue
+			}
 			r, w := runeAt(s, pos, end)
-			if !pred(wide(r)) {
+			if !cls.has(r) {
 				break
 			}
 			pos += w
@@ -304,7 +339,7 @@ func run(prefix, pred func(rune) bool, min, max int) matcher {
 	return func(s string, pos, end int) int {
 		if prefix != nil {
 			r, w := runeAt(s, pos, end)
-			if prefix(wide(r)) {
+			if prefix.has(r) {
 				if e := body(s, pos+w, end); e >= 0 {
 					return e
 				}

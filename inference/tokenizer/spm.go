@@ -2,8 +2,10 @@ package tokenizer
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // SPMOptions configure NewSPM.
@@ -30,6 +32,8 @@ type SPM struct {
 	unk       int32
 	byteToken [256]int32
 	opts      SPMOptions
+	wordSplit bool // no token contains "▁" after another character
+	seed      maphash.Seed
 	scratch   sync.Pool // *spmScratch
 }
 
@@ -40,6 +44,13 @@ var _ Tokenizer = (*SPM)(nil)
 func NewSPM(texts []string, scores []float32, types []TokenType, opts SPMOptions) *SPM {
 	t := &SPM{vocab: newVocab(texts, types), scores: scores, unk: opts.UNK, opts: opts}
 	t.bos, t.eos, t.addBOS, t.spacePrefix = opts.BOS, opts.EOS, opts.AddBOS, opts.AddSpacePrefix
+	t.seed = maphash.MakeSeed()
+	t.wordSplit = true
+	for _, s := range texts {
+		if i := strings.Index(s, "▁"); i >= 0 && strings.TrimLeft(s, "▁") != "" && strings.Contains(strings.TrimLeft(s, "▁"), "▁") {
+			t.wordSplit = false
+		}
+	}
 	t.toID = make(map[string]int32, len(texts))
 	for i, s := range texts {
 		t.toID[s] = int32(i) // later duplicates win, as in llama.cpp
@@ -86,6 +97,7 @@ type spmBigram struct {
 }
 
 type spmScratch struct {
+	cache [cacheSize]cacheEntry
 	text  []byte
 	syms  []spmSymbol
 	queue []spmBigram
@@ -128,7 +140,58 @@ func (t *SPM) run(text string, afterSpecial bool, sc *spmScratch, out []int32) [
 	if len(buf) == 0 {
 		return out
 	}
-	s := string(buf) // map lookups below use substrings of s
+	// s aliases the scratch buffer: it is only used for map lookups and
+	// never retained, which saves a copy per fragment.
+	s := unsafe.String(&buf[0], len(buf))
+	if !t.wordSplit {
+		return t.segment(s, sc, out)
+	}
+	// Cut before every "▁" that follows another character: no token spans
+	// such a cut (checked in NewSPM), so each word merges independently
+	// with the same result, and short words are cheap and cacheable.
+	start := 0
+	for i := 1; i < len(s); i++ {
+		if s[i] == 0xE2 && strings.HasPrefix(s[i:], "▁") && !strings.HasSuffix(s[:i], "▁") {
+			out = t.word(s[start:i], sc, out)
+			start = i
+		}
+	}
+	return t.word(s[start:], sc, out)
+}
+
+func (t *SPM) word(w string, sc *spmScratch, out []int32) []int32 {
+	h := maphash.String(t.seed, w)
+	e := &sc.cache[h&(cacheSize-1)]
+	if e.hash == h && e.n > 0 && t.spells(e, w) {
+		return append(out, e.toks[:e.n]...)
+	}
+	n0 := len(out)
+	out = t.segment(w, sc, out)
+	if k := len(out) - n0; k <= len(e.toks) {
+		e.hash, e.n = h, uint8(k)
+		copy(e.toks[:], out[n0:])
+	}
+	return out
+}
+
+// spells reports whether the cached tokens' texts concatenate to w, so a
+// hash collision can never return another word's tokens.
+func (t *SPM) spells(e *cacheEntry, w string) bool {
+	for _, id := range e.toks[:e.n] {
+		r := t.texts[id]
+		if len(r) > len(w) || w[:len(r)] != r {
+			return false
+		}
+		w = w[len(r):]
+	}
+	return w == ""
+}
+
+// segment runs SentencePiece's merge on the escaped text s: start from
+// characters, repeatedly merge the adjacent pair whose concatenation is the
+// highest-scoring token (leftmost on ties), then emit each piece's token or
+// its bytes.
+func (t *SPM) segment(s string, sc *spmScratch, out []int32) []int32 {
 	syms := sc.syms[:0]
 	for off := 0; off < len(s); {
 		n := utf8Len(s[off])

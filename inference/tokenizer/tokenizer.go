@@ -223,19 +223,33 @@ func (v *vocab) count(fe fragmentEncoder, text string) int {
 
 func (v *vocab) decode(ids []int32) string {
 	var b strings.Builder
-	first := true
+	afterSpecial := true
 	for _, id := range ids {
-		if id < 0 || int(id) >= len(v.pieces) || v.types[id] == TypeControl {
-			continue
-		}
-		p := v.pieces[id]
-		if first && v.spacePrefix {
-			p = strings.TrimPrefix(p, " ")
-		}
-		first = false
+		var p string
+		p, afterSpecial = v.decodePiece(id, afterSpecial)
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+// decodePiece returns the text of one token in a decoded sequence. Encode
+// prepends a space to text at the start and after each special token when
+// the vocabulary adds a space prefix, so decoding removes it there.
+func (v *vocab) decodePiece(id int32, afterSpecial bool) (piece string, nextAfterSpecial bool) {
+	if id < 0 || int(id) >= len(v.pieces) {
+		return "", afterSpecial
+	}
+	switch v.types[id] {
+	case TypeControl:
+		return "", true
+	case TypeUserDefined:
+		return v.pieces[id], true
+	}
+	p := v.pieces[id]
+	if afterSpecial && v.spacePrefix {
+		p = strings.TrimPrefix(p, " ")
+	}
+	return p, false
 }
 
 // StreamDecoder turns tokens into text as they are generated, holding back
@@ -247,6 +261,8 @@ type StreamDecoder struct {
 	t       Tokenizer
 	pending []byte
 	started bool
+	// afterSpecial is set after a special token (see vocab.decodePiece).
+	afterSpecial bool
 }
 
 // NewStreamDecoder returns a StreamDecoder for t.
@@ -256,13 +272,7 @@ func NewStreamDecoder(t Tokenizer) *StreamDecoder { return &StreamDecoder{t: t} 
 func (d *StreamDecoder) Add(id int32) string {
 	var piece string
 	if v := vocabOf(d.t); v != nil {
-		if id < 0 || int(id) >= len(v.pieces) || v.types[id] == TypeControl {
-			return ""
-		}
-		piece = v.pieces[id]
-		if !d.started && v.spacePrefix {
-			piece = strings.TrimPrefix(piece, " ")
-		}
+		piece, d.afterSpecial = v.decodePiece(id, d.afterSpecial || !d.started)
 	} else {
 		piece = d.t.Decode([]int32{id})
 	}

@@ -16,9 +16,11 @@ const (
 	clPunct
 )
 
-var asciiClass [128]uint8
+// asciiClass is built by a variable initializer, not init, because the
+// package-level splitters built from it are initialized before init runs.
+var asciiClass = buildASCIIClass()
 
-func init() {
+func buildASCIIClass() (t [128]uint8) {
 	for r := rune(0); r < 128; r++ {
 		var c uint8
 		if unicode.IsLetter(r) {
@@ -33,8 +35,9 @@ func init() {
 		if unicode.IsPunct(r) {
 			c |= clPunct
 		}
-		asciiClass[r] = c
+		t[r] = c
 	}
+	return t
 }
 
 func class(r rune) uint8 {

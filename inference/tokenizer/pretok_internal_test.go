@@ -1,0 +1,44 @@
+package tokenizer
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestPreTokenizers(t *testing.T) {
+	cases := []struct {
+		pre, text string
+		want      []string
+	}{
+		{"llama3", "Hello world's 12345 ab\n\n  x", []string{"Hello", " world", "'s", " ", "123", "45", " ab", "\n\n", " ", " x"}},
+		{"llama3", "I'VE (ok)  \r\n", []string{"I", "'VE", " (", "ok", ")", "  \r\n"}},
+		{"qwen2", "x12345", []string{"x", "1", "2", "3", "4", "5"}},
+		{"gpt-2", "a  b", []string{"a", " ", " b"}},
+		{"gpt-2", "a \tb", []string{"a", " ", "\t", "b"}},
+		{"gpt-2", "it's 42!!", []string{"it", "'s", " 42", "!!"}},
+		{"default", "a+b=3.1415", []string{"a", "+", "b", "=", "3", ".", "141", "5"}},
+		{"starcoder", "x 123", []string{"x", " ", "1", "2", "3"}},
+		{"falcon", "ab 12345", []string{"ab", " ", "123", "45"}},
+		{"poro-chat", "Hello, world! (x|y)", []string{"Hello", ",", " world", "! (", "x", "|", "y", ")"}},
+		{"viking", "ab12 c", []string{"ab", "1", "2", " c"}},
+		{"deepseek-coder", "ab 12\ncd", []string{"ab", " ", "1", "2", "\n", "cd"}},
+		{"deepseek-llm", "Hi 你好 42  ", []string{"Hi", " ", "你好", " ", "42", "  "}},
+		{"gpt-2", "", nil},
+	}
+	for _, c := range cases {
+		p, ok := preTokenizers[c.pre]
+		if !ok {
+			t.Fatalf("no pre-tokenizer %q", c.pre)
+		}
+		ends, _ := p.split(c.text, nil, nil)
+		var got []string
+		start := 0
+		for _, e := range ends {
+			got = append(got, c.text[start:e])
+			start = e
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s %q:\n got %q\nwant %q", c.pre, c.text, got, c.want)
+		}
+	}
+}
