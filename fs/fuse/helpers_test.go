@@ -67,7 +67,7 @@ func mountStore(tb testing.TB, opts Options) (*store.Store, string) {
 	requireFUSE(tb)
 	st := newStore(tb, storeOpts())
 	if os.Getenv("H6DEBUG") != "" {
-		opts.Debug = true
+		opts.Debug = os.Getenv("H6DEBUG") == "2"
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	_, dir := mountFS(tb, st, opts)

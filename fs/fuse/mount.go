@@ -104,19 +104,25 @@ func Mount(ctx context.Context, mountpoint string, fsys fs.FS, opts Options) (*S
 		GID:             m.gid,
 		Logger:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if opts.Principal.Name != "" {
+		wctx = fs.WithPrincipal(wctx, opts.Principal)
+	}
+	watchDone := make(chan struct{})
+	var watch func()
+	if m.watcher != nil {
+		watch = m.startWatch(wctx, watchDone)
+	} else {
+		close(watchDone)
+	}
 	srv, err := gofs.Mount(dir, m.root, gopts)
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Server{m: m, srv: srv, mountpoint: dir, cancel: cancel, watchDone: make(chan struct{})}
-	if m.watcher != nil {
-		if opts.Principal.Name != "" {
-			wctx = fs.WithPrincipal(wctx, opts.Principal)
-		}
-		go m.watch(wctx, s.watchDone)
-	} else {
-		close(s.watchDone)
+	s := &Server{m: m, srv: srv, mountpoint: dir, cancel: cancel, watchDone: watchDone}
+	if watch != nil {
+		go watch()
 	}
 	if ctx.Done() != nil {
 		go func() {

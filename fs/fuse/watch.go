@@ -14,15 +14,22 @@ import (
 // connection that dropped, say).
 const pollInterval = time.Second
 
-// watch follows the change log and invalidates what the kernel caches
-// about paths changed through other doors, until ctx is done.
-func (m *mount) watch(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
+// startWatch subscribes to the change log and returns the goroutine that
+// follows it. It reads the log's position before Mount returns, so no
+// change made after Mount is missed.
+func (m *mount) startWatch(ctx context.Context, done chan<- struct{}) func() {
 	notify := m.watcher.Notify(ctx)
 	since, err := m.watcher.LastSeq(ctx)
 	if err != nil {
 		m.log.Warn("ctxfs fuse: reading the change log", "err", err)
 	}
+	return func() { m.watch(ctx, notify, since, done) }
+}
+
+// watch follows the change log and invalidates what the kernel caches
+// about paths changed through other doors, until ctx is done.
+func (m *mount) watch(ctx context.Context, notify <-chan struct{}, since uint64, done chan<- struct{}) {
+	defer close(done)
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
