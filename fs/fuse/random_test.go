@@ -91,7 +91,9 @@ func (l *lockstep) step(i int) {
 	switch op {
 	case 0, 1:
 		desc = fmt.Sprintf("write %s (%d bytes)", a, len(data))
-		do = func(root string) result { return writeFile(filepath.Join(root, a), syscall.O_CREAT|syscall.O_TRUNC, -1, data) }
+		do = func(root string) result {
+			return writeFile(filepath.Join(root, a), syscall.O_CREAT|syscall.O_TRUNC, -1, data)
+		}
 	case 2:
 		desc = fmt.Sprintf("append %s (%d bytes)", a, len(data))
 		do = func(root string) result { return writeFile(filepath.Join(root, a), syscall.O_APPEND, -1, data) }
