@@ -30,8 +30,11 @@
 //
 // A write goes to a temporary file in the target's directory, is synced and
 // then renamed over the target, so readers see the old or the new content,
-// never a mix, and a crash leaves the old file in place. Create-only writes
-// use a hard link, which fails atomically when the name exists. The host has
+// never a mix, and a crash leaves the old file in place; the replaced file's
+// permission bits are kept. Create-only writes use a hard link, which fails
+// atomically when the name exists. Writing a path that is a symbolic link
+// replaces the file the link names (inside the directory), as editors do,
+// and leaves the link; a dangling link is replaced by the new file. The host has
 // no versions and no user metadata: Info.Version is 0, WriteOptions.IfVersion
 // and a non-empty WriteOptions.Meta return [fs.ErrNotSupported].
 //

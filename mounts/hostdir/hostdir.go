@@ -9,6 +9,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -409,9 +410,19 @@ func (h *FS) Write(ctx context.Context, p fs.Path, r io.Reader, opts fs.WriteOpt
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return nil, mapErr("write", p, err)
 	}
-	dir := p.Dir()
-	if !dir.IsRoot() {
-		if err := h.root.MkdirAll(rel(dir), h.opts.DirMode); err != nil {
+	exists := err == nil
+	var mode os.FileMode
+	if exists {
+		// Write through symbolic links: replace the file a link names, not
+		// the link, as editors do; and keep the file's permissions.
+		if name, err = h.resolveLinks(name); err != nil {
+			return nil, mapErr("write", p, err)
+		}
+		mode = fi.Mode().Perm()
+	}
+	dir := path.Dir(name)
+	if dir != "." {
+		if err := h.root.MkdirAll(dir, h.opts.DirMode); err != nil {
 			return nil, mapErr("write", p, err)
 		}
 	}
@@ -432,6 +443,11 @@ func (h *FS) Write(ctx context.Context, p fs.Path, r io.Reader, opts fs.WriteOpt
 		}
 		return nil, mapErr("write", p, err)
 	}
+	if exists {
+		if err := f.Chmod(mode); err != nil {
+			return nil, mapErr("write", p, err)
+		}
+	}
 	if err := f.Sync(); err != nil {
 		return nil, mapErr("write", p, err)
 	}
@@ -451,7 +467,7 @@ func (h *FS) Write(ctx context.Context, p fs.Path, r io.Reader, opts fs.WriteOpt
 		return nil, mapErr("write", p, err)
 	}
 	done = true
-	h.syncDir(dir)
+	h.syncDirName(dir)
 	fi, err = h.root.Stat(name)
 	if err != nil {
 		return nil, mapErr("write", p, err)
@@ -460,15 +476,55 @@ func (h *FS) Write(ctx context.Context, p fs.Path, r io.Reader, opts fs.WriteOpt
 	return i, nil
 }
 
-// createTemp creates a new temporary file in dir and returns its root-relative
-// name.
-func (h *FS) createTemp(dir fs.Path) (string, *os.File, error) {
+// maxLinks bounds the symbolic links resolveLinks follows, as the kernel's
+// ELOOP limit does.
+const maxLinks = 40
+
+// resolveLinks follows the symbolic links of the last element of the
+// root-relative name until it names a non-link, and returns that name. A
+// link that leads outside the root is an escape error (os.Root refuses it
+// too, but the lexical check keeps the result a clean name inside).
+func (h *FS) resolveLinks(name string) (string, error) {
+	for range maxLinks {
+		fi, err := h.root.Lstat(name)
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode().Type() != os.ModeSymlink {
+			return name, nil
+		}
+		target, err := h.root.Readlink(name)
+		if err != nil {
+			return "", err
+		}
+		if path.IsAbs(target) {
+			return "", escapeOr(syscall.EPERM)
+		}
+		name = path.Join(path.Dir(name), target)
+		if name == ".." || strings.HasPrefix(name, "../") {
+			return "", escapeOr(syscall.EPERM)
+		}
+	}
+	return "", syscall.ELOOP
+}
+
+// escapeOr returns os.Root's escape error, or fallback if it is unknown.
+func escapeOr(fallback error) error {
+	if escapeErr != nil {
+		return escapeErr
+	}
+	return fallback
+}
+
+// createTemp creates a new temporary file in the root-relative directory
+// dir and returns its root-relative name.
+func (h *FS) createTemp(dir string) (string, *os.File, error) {
 	for range 10 {
 		var b [8]byte
 		rand.Read(b[:])
 		name := tmpPrefix + hex.EncodeToString(b[:])
-		if !dir.IsRoot() {
-			name = rel(dir) + "/" + name
+		if dir != "." {
+			name = dir + "/" + name
 		}
 		f, err := h.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, h.opts.FileMode)
 		if err == nil {
@@ -483,8 +539,10 @@ func (h *FS) createTemp(dir fs.Path) (string, *os.File, error) {
 
 // syncDir makes a rename in dir durable. Errors are ignored: some file
 // systems cannot sync directories, and the rename itself succeeded.
-func (h *FS) syncDir(dir fs.Path) {
-	d, err := h.root.Open(rel(dir))
+func (h *FS) syncDir(dir fs.Path) { h.syncDirName(rel(dir)) }
+
+func (h *FS) syncDirName(dir string) {
+	d, err := h.root.Open(dir)
 	if err != nil {
 		return
 	}

@@ -461,3 +461,29 @@ func TestConformanceReadOnly(t *testing.T) {
 		return newFS(tb, dir, Options{})
 	}, ctxfstest.Options{ReadOnly: true, NoVersions: true, NoMeta: true, NoAuthor: true, NoWatch: true})
 }
+
+// TestWriteThroughLink checks that writing a symbolic link replaces the
+// file it names, keeps the link and the file's permissions.
+func TestWriteThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	populate(t, dir, sample)
+	os.Chmod(filepath.Join(dir, "notes/a.txt"), 0o600)
+	mustSymlink(t, "notes/a.txt", filepath.Join(dir, "link.txt"))
+	mustSymlink(t, "../b.txt", filepath.Join(dir, "notes/deep/up.txt"))
+	h := newFS(t, dir, Options{Writable: true})
+	ctx := context.Background()
+	for _, c := range []struct{ link, target string }{{"link.txt", "notes/a.txt"}, {"notes/deep/up.txt", "notes/b.txt"}} {
+		if _, err := h.Write(ctx, fs.MustParse("/"+c.link), strings.NewReader("via "+c.link), fs.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, c.link)); err != nil || fi.Mode().Type() != os.ModeSymlink {
+			t.Errorf("%s is no longer a link: %v", c.link, err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, c.target)); string(b) != "via "+c.link {
+			t.Errorf("%s = %q, want the content written via %s", c.target, b, c.link)
+		}
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "notes/a.txt")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("permissions = %v, want 0600 kept", fi.Mode().Perm())
+	}
+}
