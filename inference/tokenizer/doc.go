@@ -15,13 +15,15 @@
 //     deepseek-coder, falcon, mpt, starcoder, refact, command-r, qwen2,
 //     olmo, dbrx, smaug, poro, chatglm, viking, jais, stablelm2, ...), and
 //     each word's bytes merge pairwise by merge rank.
+//   - "bert": WordPiece (lower-cased, accents stripped, greedy longest
+//     match). Its decoding is lossy by design.
 //
 // Both reproduce llama.cpp token for token, including its quirks:
 // user-defined tokens are always split out of the text, control tokens
 // only with EncodeOptions.ParseSpecial, and SPM adds the space prefix again
 // after each special token. The reference vectors in shared/testdata are
-// the tests. WordPiece ("bert"), Unigram ("t5") and the tekken
-// pre-tokenizer are not implemented and yield ErrUnsupported.
+// the tests. Unigram ("t5"), RWKV and the tekken pre-tokenizer are not
+// implemented and yield ErrUnsupported.
 //
 // CL100K returns OpenAI's cl100k_base encoding, built from ranks embedded
 // in the binary; its ids are identical to tiktoken's.
@@ -46,7 +48,7 @@
 //
 // # Concurrency
 //
-// The Tokenizer values returned by FromGGUF, NewSPM, NewBPE and CL100K are
+// The Tokenizer values returned by FromGGUF, NewSPM, NewBPE, NewWPM and CL100K are
 // immutable and safe for concurrent use; per-call scratch space comes from
 // sync.Pools. A StreamDecoder belongs to one goroutine.
 package tokenizer

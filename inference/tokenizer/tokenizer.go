@@ -312,6 +312,8 @@ func vocabOf(t Tokenizer) *vocab {
 		return t.vocab
 	case *BPE:
 		return t.vocab
+	case *WPM:
+		return t.vocab
 	}
 	return nil
 }
@@ -379,6 +381,9 @@ func FromGGUF(f *gguf.File) (Tokenizer, error) {
 			opts.AddBOS = b
 		}
 		return NewBPE(texts, types, merges, opts)
+	case "bert":
+		opts := WPMOptions{CLS: id("cls_token_id", 101), SEP: id("seperator_token_id", 102), UNK: id("unknown_token_id", 100)}
+		return NewWPM(texts, types, opts), nil
 	}
 	return nil, fmt.Errorf("tokenizer: tokenizer model %q: %w", model, ErrUnsupported)
 }

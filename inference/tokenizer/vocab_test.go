@@ -56,9 +56,6 @@ func TestLlamaCppVocabs(t *testing.T) {
 		base := strings.TrimSuffix(inp, ".inp")
 		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(base), "ggml-vocab-"), ".gguf")
 		t.Run(name, func(t *testing.T) {
-			if name == "bert-bge" {
-				t.Skip("WordPiece (tokenizer.ggml.model bert) is not implemented yet")
-			}
 			tok := load(t, base)
 			texts, want := readCases(t, base)
 			pass := 0
