@@ -17,7 +17,7 @@ type file struct {
 	s      *Store
 	info   *fs.Info
 	csize  int64
-	chunks [][]byte
+	chunks []chunkRef
 	inline []byte // small content, held here: no transaction needed
 	closed atomic.Bool
 
@@ -66,7 +66,7 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 		for n < len(want) {
 			pos := off + int64(n)
 			i := pos / f.csize
-			data := t.chunks.Get(f.chunks[i])
+			data := t.chunks.Get(u64(f.chunks[i].ID))
 			if data == nil {
 				return fmt.Errorf("%w: version %d was pruned or removed", fs.ErrNotExist, f.info.Version)
 			}

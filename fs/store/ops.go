@@ -355,9 +355,8 @@ func (s *Store) readContent(ctx context.Context, r io.Reader) (*content, error) 
 			chunk = bytes.Clone(chunk)
 			s.putBuf(buf)
 		}
-		h := sha256.Sum256(chunk)
 		c.chunks = append(c.chunks, chunk)
-		c.hashes = append(c.hashes, h[:])
+		c.hashes = append(c.hashes, sha256.Sum256(chunk))
 		c.size += int64(k)
 	}
 	c.tokens = s.countTokens(c.chunks, c.size)

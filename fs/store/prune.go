@@ -98,18 +98,18 @@ func (t *txn) pruneSome(from []byte, keep int, st *PruneStats) ([]byte, bool, er
 			continue
 		}
 		old := f.keys[:len(f.keys)-keep]
-		var hashes [][]byte
+		var refs []chunkRef
 		for _, key := range old {
 			v, err := decodeVersion(t.versions.Get(key), true)
 			if err != nil {
 				return nil, false, err
 			}
-			hashes = append(hashes, v.Chunks...)
+			refs = append(refs, v.Chunks...)
 		}
 		for _, key := range old {
 			t.del(t.versions, key)
 		}
-		n, b := t.dropChunks(hashes)
+		n, b := t.dropChunks(refs)
 		local.Files++
 		local.Versions += len(old)
 		local.Chunks += n

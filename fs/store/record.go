@@ -17,6 +17,16 @@ const recordVersion = 1
 // hashLen is the length of a chunk address (SHA-256).
 const hashLen = 32
 
+// refLen is the stored length of a chunkRef.
+const refLen = hashLen + 8
+
+// chunkRef names one chunk of a version: its content hash, by which it is
+// deduplicated and reference-counted, and its id, the key of its bytes.
+type chunkRef struct {
+	Hash [hashLen]byte
+	ID   uint64
+}
+
 // errCorrupt is what every decoder returns for a record it cannot read. It
 // wraps fs.ErrInvalid: a malformed stored record is a malformed argument
 // from the point of view of the layer above.
@@ -45,7 +55,7 @@ type version struct {
 	Author    string
 	Meta      map[string]string
 	ChunkSize int64    // every chunk but the last has this length
-	Chunks    [][]byte // SHA-256 of each chunk, in order
+	Chunks    []chunkRef // the chunks, in order
 	Inline    []byte   // the whole content of a small file, instead of chunks
 }
 
@@ -254,7 +264,7 @@ func decodeNode(b []byte) (*node, error) {
 }
 
 func encodeVersion(v *version) []byte {
-	e := enc{b: make([]byte, 0, 48+len(v.Author)+len(v.Chunks)*hashLen)}
+	e := enc{b: make([]byte, 0, 48+len(v.Author)+len(v.Chunks)*refLen+len(v.Inline))}
 	e.byte(recordVersion)
 	e.varint(v.Time)
 	e.uvarint(uint64(v.Size))
@@ -263,8 +273,9 @@ func encodeVersion(v *version) []byte {
 	e.meta(v.Meta)
 	e.uvarint(uint64(v.ChunkSize))
 	e.uvarint(uint64(len(v.Chunks)))
-	for _, h := range v.Chunks {
-		e.b = append(e.b, h...)
+	for _, c := range v.Chunks {
+		e.b = append(e.b, c.Hash[:]...)
+		e.b = binary.BigEndian.AppendUint64(e.b, c.ID)
 	}
 	if len(v.Chunks) == 0 && len(v.Inline) > 0 {
 		e.b = append(e.b, v.Inline...)
@@ -284,7 +295,7 @@ func decodeVersion(b []byte, chunks bool) (*version, error) {
 	v.Author = d.str()
 	v.Meta = d.meta()
 	v.ChunkSize = d.nonneg()
-	n := d.count(hashLen)
+	n := d.count(refLen)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -292,12 +303,11 @@ func decodeVersion(b []byte, chunks bool) (*version, error) {
 		return v, nil
 	}
 	if n > 0 {
-		all := make([]byte, n*hashLen) // one allocation for every hash
-		copy(all, d.b)
-		d.b = d.b[n*hashLen:]
-		v.Chunks = make([][]byte, n)
+		v.Chunks = make([]chunkRef, n)
 		for i := range v.Chunks {
-			v.Chunks[i] = all[i*hashLen : (i+1)*hashLen : (i+1)*hashLen]
+			copy(v.Chunks[i].Hash[:], d.b)
+			v.Chunks[i].ID = binary.BigEndian.Uint64(d.b[hashLen:refLen])
+			d.b = d.b[refLen:]
 		}
 	} else if len(d.b) > 0 {
 		// No chunks: what follows is the inline content, exactly Size bytes.

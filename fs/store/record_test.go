@@ -24,11 +24,16 @@ func sampleNodes() []*node {
 }
 
 func sampleVersions() []*version {
-	h := func(b byte) []byte { return bytes.Repeat([]byte{b}, hashLen) }
+	h := func(b byte) chunkRef {
+		var c chunkRef
+		copy(c.Hash[:], bytes.Repeat([]byte{b}, hashLen))
+		c.ID = uint64(b) << 20
+		return c
+	}
 	return []*version{
 		{Time: 1},
-		{Time: 99, Size: 10, Tokens: 3, Author: "bob", Meta: map[string]string{"k": "v"}, ChunkSize: 4, Chunks: [][]byte{h(1), h(2), h(3)}},
-		{Time: -1, Size: 4, ChunkSize: 4, Chunks: [][]byte{h(9)}},
+		{Time: 99, Size: 10, Tokens: 3, Author: "bob", Meta: map[string]string{"k": "v"}, ChunkSize: 4, Chunks: []chunkRef{h(1), h(2), h(3)}},
+		{Time: -1, Size: 4, ChunkSize: 4, Chunks: []chunkRef{h(9)}},
 		{Time: 3, Size: 5, Author: "c", Inline: []byte("hello")},
 	}
 }

@@ -33,7 +33,7 @@ const (
 	// DefaultChunkSize is the content chunk length. 256 KiB rather than
 	// 1 MiB: bbolt stores a large value in contiguous overflow pages, and
 	// smaller runs are easier to allocate from a fragmented freelist after
-	// prunes; a 64 MiB file is still only 256 chunks (8 KiB of hashes), a
+	// prunes; a 64 MiB file is still only 256 chunks (10 KiB of refs), a
 	// small file is one chunk, and a reader copies only the bytes it asks
 	// for, never a whole chunk.
 	DefaultChunkSize   = 256 << 10
@@ -84,7 +84,7 @@ var (
 	bktNodes    = []byte("nodes")
 	bktVersions = []byte("versions")
 	bktChunks   = []byte("chunks")
-	bktRefs     = []byte("refs")
+	bktChunkIdx = []byte("chunkidx")
 	bktLog      = []byte("log")
 	bktSys      = []byte("sys")
 )
@@ -95,7 +95,7 @@ var (
 )
 
 // formatVersion is the layout version stored in the meta bucket.
-const formatVersion = 1
+const formatVersion = 2 // 2: chunks keyed by id, with a hash index
 
 // rootID is the id of the root directory, which has no node record.
 const rootID uint64 = 1
@@ -148,6 +148,7 @@ func Open(path string, opts Options) (*Store, error) {
 	bo := &bolt.Options{
 		Timeout:        opts.LockTimeout,
 		NoSync:         opts.NoSync,
+		NoGrowSync:     opts.NoSync, // no fsync at all means none when the file grows either
 		ReadOnly:       opts.ReadOnly,
 		FreelistType:   bolt.FreelistMapType, // prunes free many pages; the map freelist stays fast
 		NoFreelistSync: true,                 // rebuilt on open; saves a page write per commit
@@ -205,7 +206,7 @@ func (s *Store) init() error {
 		if err := check(tx); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bktMeta, bktNodes, bktVersions, bktChunks, bktRefs, bktLog, bktSys} {
+		for _, name := range [][]byte{bktMeta, bktNodes, bktVersions, bktChunks, bktChunkIdx, bktLog, bktSys} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

@@ -23,7 +23,7 @@ type txn struct {
 	nodes    *bolt.Bucket
 	versions *bolt.Bucket
 	chunks   *bolt.Bucket
-	refs     *bolt.Bucket
+	chunkIdx *bolt.Bucket
 	log      *bolt.Bucket
 	sys      *bolt.Bucket
 	author   string
@@ -39,7 +39,7 @@ func (s *Store) newTxn(tx *bolt.Tx, author string) *txn {
 		nodes:    tx.Bucket(bktNodes),
 		versions: tx.Bucket(bktVersions),
 		chunks:   tx.Bucket(bktChunks),
-		refs:     tx.Bucket(bktRefs),
+		chunkIdx: tx.Bucket(bktChunkIdx),
 		log:      tx.Bucket(bktLog),
 		sys:      tx.Bucket(bktSys),
 		author:   author,
@@ -168,58 +168,109 @@ func (t *txn) hasChildren(id uint64) bool {
 // content is a file's content read into chunks, ready to commit.
 type content struct {
 	chunks [][]byte
-	hashes [][]byte
+	hashes [][hashLen]byte
 	inline []byte // the whole content when it is small (no chunks)
 	size   int64
 	tokens int64
 	csize  int64 // chunk size the content was cut with
 }
 
-// addChunks stores the chunks of a new version (or takes references on
-// those already stored).
-func (t *txn) addChunks(hashes [][]byte, data [][]byte) {
+// addChunks stores the chunks of a new version, or takes a reference on
+// those already stored, and returns their refs. With data nil every chunk
+// must be stored already (a new version of existing content).
+//
+// New chunks get ids from the chunks bucket's sequence, so their bytes are
+// appended at the end of the B-tree: a copy-on-write B-tree rewrites every
+// leaf it touches, and random hash keys would make each new chunk rewrite
+// a neighbour's bytes too. Only the small index entry goes in at a random
+// place.
+func (t *txn) addChunks(hashes [][hashLen]byte, data [][]byte) []chunkRef {
+	refs := make([]chunkRef, len(hashes))
 	for i, h := range hashes {
 		if t.err != nil {
-			return
+			return nil
 		}
-		n := uint64(0)
-		if v := t.refs.Get(h); v != nil {
-			n, _ = binary.Uvarint(v)
-		}
-		if n == 0 {
-			if data == nil {
-				// A new version of existing content whose chunk is gone:
-				// refuse rather than record a dangling reference.
-				t.err = fmt.Errorf("%w: store: chunk %x missing", fs.ErrInvalid, h)
-				return
+		refs[i].Hash = h
+		if v := t.chunkIdx.Get(h[:]); v != nil {
+			id, n, err := decodeIdx(v)
+			if err != nil {
+				t.err = err
+				return nil
 			}
-			t.put(t.chunks, h, data[i])
+			refs[i].ID = id
+			t.put(t.chunkIdx, h[:], encodeIdx(id, n+1))
+			continue
 		}
-		t.put(t.refs, h, binary.AppendUvarint(nil, n+1))
+		if data == nil {
+			// Refuse rather than record a dangling reference.
+			t.err = fmt.Errorf("%w: store: chunk %x missing", fs.ErrInvalid, h)
+			return nil
+		}
+		id, err := t.chunks.NextSequence()
+		if err != nil {
+			t.err = fmt.Errorf("store: chunk id: %w", err)
+			return nil
+		}
+		refs[i].ID = id
+		t.put(t.chunks, u64(id), data[i])
+		t.put(t.chunkIdx, h[:], encodeIdx(id, 1))
 	}
+	return refs
+}
+
+// addRefs takes one more reference on each of refs' chunks.
+func (t *txn) addRefs(refs []chunkRef) {
+	hashes := make([][hashLen]byte, len(refs))
+	for i, r := range refs {
+		hashes[i] = r.Hash
+	}
+	t.addChunks(hashes, nil)
+}
+
+// encodeIdx is a chunk index value: the chunk's id (8 bytes BE) and its
+// reference count (uvarint).
+func encodeIdx(id, n uint64) []byte {
+	return binary.AppendUvarint(u64(id), n)
+}
+
+func decodeIdx(v []byte) (uint64, uint64, error) {
+	if len(v) < 9 {
+		return 0, 0, errCorrupt
+	}
+	n, k := binary.Uvarint(v[8:])
+	if k <= 0 || k != len(v)-8 {
+		return 0, 0, errCorrupt
+	}
+	return binary.BigEndian.Uint64(v), n, nil
 }
 
 // dropChunks releases one reference on each chunk, deleting those that
 // nobody references any more. It returns the chunks and bytes freed.
-func (t *txn) dropChunks(hashes [][]byte) (int, int64) {
+func (t *txn) dropChunks(refs []chunkRef) (int, int64) {
 	var chunks int
 	var freed int64
-	for _, h := range hashes {
+	for _, r := range refs {
 		if t.err != nil {
 			break
 		}
-		n := uint64(0)
-		if v := t.refs.Get(h); v != nil {
-			n, _ = binary.Uvarint(v)
+		v := t.chunkIdx.Get(r.Hash[:])
+		if v == nil {
+			continue // already gone: nothing to release
+		}
+		id, n, err := decodeIdx(v)
+		if err != nil {
+			t.err = err
+			break
 		}
 		if n > 1 {
-			t.put(t.refs, h, binary.AppendUvarint(nil, n-1))
+			t.put(t.chunkIdx, r.Hash[:], encodeIdx(id, n-1))
 			continue
 		}
-		freed += int64(len(t.chunks.Get(h)))
+		key := u64(id)
+		freed += int64(len(t.chunks.Get(key)))
 		chunks++
-		t.del(t.refs, h)
-		t.del(t.chunks, h)
+		t.del(t.chunkIdx, r.Hash[:])
+		t.del(t.chunks, key)
 	}
 	return chunks, freed
 }
@@ -228,7 +279,7 @@ func (t *txn) dropChunks(hashes [][]byte) (int, int64) {
 func (t *txn) deleteHistory(id uint64) error {
 	prefix := u64(id)
 	var keys [][]byte
-	var hashes [][]byte
+	var refs []chunkRef
 	c := t.versions.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		ver, err := decodeVersion(v, true)
@@ -236,12 +287,12 @@ func (t *txn) deleteHistory(id uint64) error {
 			return err
 		}
 		keys = append(keys, bytes.Clone(k))
-		hashes = append(hashes, ver.Chunks...)
+		refs = append(refs, ver.Chunks...)
 	}
 	for _, k := range keys {
 		t.del(t.versions, k)
 	}
-	t.dropChunks(hashes)
+	t.dropChunks(refs)
 	return t.err
 }
 
@@ -328,8 +379,8 @@ func (t *txn) write(p fs.Path, c *content, opts fs.WriteOptions) (*fs.Info, erro
 		n.Meta = cloneMeta(opts.Meta)
 	}
 	n.Size, n.Tokens, n.Modified, n.Author = c.size, c.tokens, t.now, t.author
-	t.addChunks(c.hashes, c.chunks)
-	t.putVersion(n, c.csize, c.hashes, c.inline)
+	refs := t.addChunks(c.hashes, c.chunks)
+	t.putVersion(n, c.csize, refs, c.inline)
 	t.put(t.nodes, key, encodeNode(n))
 	t.appendEvent(&event{Op: fs.OpWrite, Kind: fs.KindFile, Path: string(p), Version: n.Version})
 	if t.err != nil {
@@ -338,12 +389,12 @@ func (t *txn) write(p fs.Path, c *content, opts fs.WriteOptions) (*fs.Info, erro
 	return t.s.info(p, n), nil
 }
 
-func (t *txn) putVersion(n *node, csize int64, hashes [][]byte, inline []byte) {
+func (t *txn) putVersion(n *node, csize int64, refs []chunkRef, inline []byte) {
 	v := &version{
 		Time: n.Modified, Size: n.Size, Tokens: n.Tokens, Author: n.Author, Meta: n.Meta,
-		ChunkSize: csize, Chunks: hashes, Inline: inline,
+		ChunkSize: csize, Chunks: refs, Inline: inline,
 	}
-	if len(hashes) == 0 {
+	if len(refs) == 0 {
 		v.ChunkSize = 0
 	}
 	t.put(t.versions, versionKey(n.ID, n.Version), encodeVersion(v))
@@ -386,7 +437,7 @@ func (t *txn) setMeta(p fs.Path, changes map[string]*string) (*fs.Info, error) {
 	}
 	n.Version++
 	n.Modified, n.Author, n.Meta = t.now, t.author, meta
-	t.addChunks(cur.Chunks, nil)
+	t.addRefs(cur.Chunks)
 	t.putVersion(n, cur.ChunkSize, cur.Chunks, cur.Inline)
 	t.put(t.nodes, nodeKey(parent, p.Base()), encodeNode(n))
 	// A new version, like any write: watchers and the index treat it so.
