@@ -54,9 +54,9 @@ type version struct {
 	Tokens    int64
 	Author    string
 	Meta      map[string]string
-	ChunkSize int64    // every chunk but the last has this length
+	ChunkSize int64      // every chunk but the last has this length
 	Chunks    []chunkRef // the chunks, in order
-	Inline    []byte   // the whole content of a small file, instead of chunks
+	Inline    []byte     // the whole content of a small file, instead of chunks
 }
 
 // inlineMax is the largest content kept inside its version record rather
