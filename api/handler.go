@@ -96,7 +96,7 @@ func NewHandler(fsys fs.FS, opts Options) http.Handler {
 		}
 		mux.HandleFunc(rt.pattern, fn)
 	}
-	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: no endpoint %s %s", errNoRoute, r.Method, r.URL.Path))
 	})
 	return mux
