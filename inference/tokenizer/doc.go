@@ -13,16 +13,18 @@
 //   - "gpt2": byte-level BPE. A pre-tokenizer chosen by tokenizer.ggml.pre
 //     splits text into words (gpt-2, llama3/llama-bpe, deepseek-llm,
 //     deepseek-coder, falcon, mpt, starcoder, refact, command-r, qwen2,
-//     olmo, dbrx, smaug, poro, chatglm, viking, jais, stablelm2, ...), and
-//     each word's bytes merge pairwise by merge rank.
+//     olmo, dbrx, smaug, poro, chatglm, viking, jais, stablelm2, tekken,
+//     ...), and each word's bytes merge pairwise by merge rank.
 //   - "bert": WordPiece (lower-cased, accents stripped, greedy longest
 //     match). Its decoding is lossy by design.
 //
-// Both reproduce llama.cpp token for token, including its quirks:
+// All reproduce llama.cpp token for token, including its quirks:
 // user-defined tokens are always split out of the text, control tokens
 // only with EncodeOptions.ParseSpecial, and SPM adds the space prefix again
 // after each special token. The reference vectors in shared/testdata are
-// the tests. Unigram ("t5"), RWKV and the tekken pre-tokenizer are not
+// the tests; pre-tokenizers without reference vectors there (llama3 aside,
+// which cl100k_base shares and tiktoken checks) are tested against
+// hand-derived splits only. Unigram ("t5") and RWKV vocabularies are not
 // implemented and yield ErrUnsupported.
 //
 // CL100K returns OpenAI's cl100k_base encoding, built from ranks embedded

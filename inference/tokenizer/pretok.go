@@ -451,9 +451,119 @@ func init() {
 	registerPre(qwen2, "qwen2", "qwen2.5", "qwen-2.5", "deepseek-r1-qwen", "stablelm2", "hunyuan", "grok-2")
 	registerPre(poro, "poro-chat", "bloom", "gpt3-finnish")
 	registerPre(viking, "viking")
+	registerPre(&preTokenizer{"tekken", []stage{splitTekken}}, "tekken")
 }
 
 // ignoreMergesPre lists the pre-tokenizers whose vocabularies look a whole
 // piece up before merging (llama.cpp's ignore_merges).
 var ignoreMergesPre = map[string]bool{"llama3": true, "llama-v3": true, "llama-bpe": true, "falcon3": true,
-	"falcon-h1": true, "pixtral": true, "midm-2.0": true, "lfm2": true}
+	"falcon-h1": true, "pixtral": true, "midm-2.0": true, "lfm2": true, "tekken": true}
+
+// splitTekken implements Mistral's tekken pattern as llama.cpp runs it
+// (letter case is only told apart for ASCII, and marks are not letters):
+//
+//	[^\r\n\p{L}\p{N}]?((?=\p{L})[^a-z])*((?=\p{L})[^A-Z])+|
+//	[^\r\n\p{L}\p{N}]?((?=\p{L})[^a-z])+((?=\p{L})[^A-Z])*|
+//	\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+//
+// The first two alternatives are resolved without backtracking: an
+// "upper" run (letters other than a-z) followed by a "lower" run (letters
+// other than A-Z); if no a-z follows, the match ends after the last
+// non-ASCII letter of the run, or, with none, takes the whole A-Z run.
+func splitTekken(s string, start, end int, dst []int) []int {
+	isLower := func(r rune) bool { return r >= 'a' && r <= 'z' }
+	isUpper := func(r rune) bool { return r >= 'A' && r <= 'Z' }
+	pos := start
+	for pos < end {
+		r, n := runeAt(s, pos, end)
+		c := class(r)
+		// Letter alternatives, with an optional leading non-letter.
+		q := pos
+		if r != '\r' && r != '\n' && c&(clLetter|clNumber) == 0 {
+			if next, ok := classAt(s, pos+n, end); ok && next&clLetter != 0 {
+				q = pos + n
+			}
+		}
+		if q > pos || c&clLetter != 0 {
+			k, lastWide := q, -1
+			for k < end {
+				r2, w := runeAt(s, k, end)
+				if class(r2)&clLetter == 0 || isLower(r2) {
+					break
+				}
+				if r2 >= 0x80 {
+					lastWide = k + w
+				}
+				k += w
+			}
+			var next rune
+			if k < end {
+				next, _ = runeAt(s, k, end)
+			}
+			switch {
+			case k < end && isLower(next):
+				for k < end {
+					r3, w := runeAt(s, k, end)
+					if class(r3)&clLetter == 0 || isUpper(r3) {
+						break
+					}
+					k += w
+				}
+				pos = k
+			case lastWide >= 0:
+				pos = lastWide
+			default:
+				pos = k
+			}
+			dst = append(dst, pos)
+			continue
+		}
+		if c&clNumber != 0 {
+			pos += n
+			dst = append(dst, pos)
+			continue
+		}
+		//  ?[^\s\p{L}\p{N}]+[\r\n/]*
+		c2, body := c, pos
+		if r == ' ' {
+			var ok bool
+			if c2, ok = classAt(s, pos+1, end); !ok {
+				c2 = clSpace
+			}
+			body = pos + 1
+		}
+		if c2&(clSpace|clLetter|clNumber) == 0 {
+			pos = skipClass(s, body, end, clSpace|clLetter|clNumber, false)
+			for pos < end && (s[pos] == '\r' || s[pos] == '\n' || s[pos] == '/') {
+				pos++
+			}
+			dst = append(dst, pos)
+			continue
+		}
+		p, last, count, lastNL := pos, pos, 0, -1
+		for p < end {
+			r2, w := runeAt(s, p, end)
+			if class(r2)&clSpace == 0 {
+				break
+			}
+			if r2 == '\r' || r2 == '\n' {
+				lastNL = p + 1
+			}
+			last = p
+			p += w
+			count++
+		}
+		switch {
+		case lastNL >= 0:
+			pos = lastNL
+		case count > 1 && p < end:
+			pos = last
+		case count > 0:
+			pos = p
+		default:
+			pos += n
+		}
+		dst = append(dst, pos)
+	}
+	return dst
+}

@@ -24,6 +24,8 @@ func TestPreTokenizers(t *testing.T) {
 		{"deepseek-coder", "ab 12\ncd", []string{"ab", " ", "1", "2", "\n", "cd"}},
 		{"deepseek-llm", "Hi 你好 42  ", []string{"Hi", " ", "你好", " ", "42", "  "}},
 		{"gpt-2", "", nil},
+		{"tekken", "Hello WORLD camelCase ÀBC 42 a/b\n", []string{"Hello", " WORLD", " camel", "Case", " À", "BC", " ", "4", "2", " a", "/b", "\n"}},
+		{"tekken", "(ok) x.y//\n\nz", []string{"(ok", ")", " x", ".y", "//\n\n", "z"}},
 	}
 	for _, c := range cases {
 		p, ok := preTokenizers[c.pre]
