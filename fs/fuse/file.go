@@ -111,15 +111,23 @@ func (n *fileNode) statLocked(ctx context.Context) syscall.Errno {
 		return 0
 	}
 	p, ok := n.m.pathOf(&n.Inode)
-	if !ok {
-		return syscall.ENOENT
+	if !ok || n.unlinked {
+		if n.info != nil {
+			return 0 // fstat of a removed file that is still open
+		}
+		return syscall.ESTALE
 	}
 	info, err := n.m.fsys.Stat(ctx, p)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// The inode is gone: ESTALE makes the kernel look the
+			// name up again instead of failing on a dentry it cached.
+			return syscall.ESTALE
+		}
 		return errno(err)
 	}
 	if info.Kind != fs.KindFile {
-		return syscall.ENOENT
+		return syscall.ESTALE
 	}
 	n.info, n.infoAt = info, time.Now()
 	return 0
@@ -331,31 +339,84 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.unlinked && n.buf == nil {
-		return nil, 0, syscall.ENOENT
+		// Replaced or removed after the kernel resolved the name:
+		// ESTALE makes open(2) resolve it again and find the new file.
+		return nil, 0, syscall.ESTALE
 	}
-	if en := n.statLocked(ctx); en != 0 {
-		return nil, 0, en
+	if n.buf != nil {
+		// Being written here: reads come from the buffer, and the
+		// kernel's pages may predate it.
+		h, en := n.newHandle(ctx, flags)
+		n.cached = cacheKey{}
+		return h, 0, en
 	}
-	if writable && n.info != nil && n.info.ReadOnly {
+	// The version is opened now, so the handle reads the version it
+	// opened even if the file is replaced before the first read. It also
+	// tells the file's current state.
+	before := n.cached
+	h := &handle{n: n}
+	if err := h.openNow(ctx); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, 0, syscall.ESTALE
+		}
+		return nil, 0, errno(err)
+	}
+	if writable && n.info.ReadOnly {
+		h.release()
 		return nil, 0, syscall.EROFS
 	}
-	h, en := n.newHandle(ctx, flags)
-	if en != 0 {
-		return nil, 0, en
+	if writable {
+		wh, en := n.newHandle(ctx, flags)
+		if en != 0 {
+			h.release()
+			return nil, 0, en
+		}
+		wh.file, wh.data, wh.hasData, wh.gen = h.file, h.data, h.hasData, h.gen
+		h = wh
 	}
 	var fuseFlags uint32
-	if n.buf == nil && n.info != nil {
+	if n.cached == before && n.buf == nil {
 		// The kernel keeps the pages it holds only when they are of
 		// the version that is current now.
-		if k := keyOf(n.info); k == n.cached {
-			fuseFlags |= gofuse.FOPEN_KEEP_CACHE
-		} else {
-			n.cached = k
-		}
-	} else {
-		n.cached = cacheKey{}
+		fuseFlags |= gofuse.FOPEN_KEEP_CACHE
 	}
 	return h, fuseFlags, 0
+}
+
+// smallFile is the size up to which a file opened for reading is read
+// whole at open: one trip to the file system, and the handle keeps
+// reading what it opened even if the file is replaced meanwhile (a
+// replaced file's history is gone).
+const smallFile = 256 << 10
+
+// openNow opens the file system's current version for h (with n.mu held),
+// reading it whole when it is small.
+func (h *handle) openNow(ctx context.Context) error {
+	n := h.n
+	p, ok := n.m.pathOf(&n.Inode)
+	if !ok {
+		return fs.ErrNotExist
+	}
+	f, err := n.m.fsys.Open(ctx, p)
+	if err != nil {
+		return err
+	}
+	info := f.Stat()
+	n.info, n.infoAt = info, time.Now()
+	n.cached = keyOf(info)
+	h.gen = n.gen
+	if info.Size > smallFile {
+		h.file = f
+		return nil
+	}
+	data := make([]byte, info.Size)
+	got, err := f.ReadAt(data, 0)
+	f.Close()
+	if err != nil && err != io.EOF {
+		return err
+	}
+	h.data, h.hasData = data[:got], true
+	return nil
 }
 
 func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *gofuse.SetAttrIn, out *gofuse.AttrOut) syscall.Errno {
@@ -407,9 +468,11 @@ type handle struct {
 	n        *fileNode
 	writable bool
 
-	mu   sync.Mutex
-	file fs.File // nil until the first read from the file system
-	gen  uint64  // node generation file was opened at
+	mu      sync.Mutex
+	file    fs.File // nil until the first read from the file system
+	data    []byte  // the whole content of a small file, when hasData
+	hasData bool
+	gen     uint64 // node generation file or data is of
 }
 
 var (
@@ -440,6 +503,7 @@ func (h *handle) storeFile(ctx context.Context, gen uint64) (fs.File, error) {
 		h.file.Close()
 	}
 	h.file, h.gen = f, gen
+	h.data, h.hasData = nil, false
 	return f, nil
 }
 
@@ -456,6 +520,17 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (gofuse.ReadR
 	}
 	gen := n.gen
 	n.mu.Unlock()
+	h.mu.Lock()
+	if h.hasData && h.gen == gen {
+		data := h.data
+		h.mu.Unlock()
+		if off >= int64(len(data)) {
+			return gofuse.ReadResultData(nil), 0
+		}
+		end := min(off+int64(len(dest)), int64(len(data)))
+		return gofuse.ReadResultData(data[off:end]), 0
+	}
+	h.mu.Unlock()
 	f, err := h.storeFile(n.m.ctx(ctx), gen)
 	if err != nil {
 		return nil, errno(err)
@@ -524,11 +599,17 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 		n.dropBufLocked()
 	}
 	n.mu.Unlock()
+	h.release()
+	return errno(err)
+}
+
+// release closes what the handle holds of the file system.
+func (h *handle) release() {
 	h.mu.Lock()
 	if h.file != nil {
 		h.file.Close()
 		h.file = nil
 	}
+	h.data, h.hasData = nil, false
 	h.mu.Unlock()
-	return errno(err)
 }
