@@ -16,29 +16,35 @@ import (
 // Encoding names the default offline encoding.
 const Encoding = "cl100k_base"
 
-var (
-	once    sync.Once
-	counter fs.TokenCounter
-	initErr error
-)
+var load = sync.OnceValues(func() (*tiktoken.Tiktoken, error) {
+	tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader())
+	enc, err := tiktoken.GetEncoding(Encoding)
+	if err != nil {
+		return nil, fmt.Errorf("tokens: loading %s: %w", Encoding, err)
+	}
+	return enc, nil
+})
 
-// Default returns the cl100k_base counter. It is built once and is safe for
-// concurrent use.
-func Default() (fs.TokenCounter, error) {
-	once.Do(func() {
-		tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader())
-		enc, err := tiktoken.GetEncoding(Encoding)
-		if err != nil {
-			initErr = fmt.Errorf("tokens: loading %s: %w", Encoding, err)
-			return
-		}
-		counter = tiktokenCounter{enc}
-	})
-	return counter, initErr
+// Default returns the cl100k_base counter. Its vocabulary is loaded on the
+// first count, so commands that count nothing do not pay for it. It is
+// safe for concurrent use.
+func Default() (fs.TokenCounter, error) { return counter{}, nil }
+
+type counter struct{}
+
+// CountTokens counts the tokens of text. It returns 0 if the vocabulary
+// could not be loaded, which cannot happen with the embedded data short of
+// a broken build; Load reports that error.
+func (counter) CountTokens(text string) int {
+	enc, err := load()
+	if err != nil {
+		return 0
+	}
+	return len(enc.EncodeOrdinary(text))
 }
 
-type tiktokenCounter struct{ enc *tiktoken.Tiktoken }
-
-func (c tiktokenCounter) CountTokens(text string) int {
-	return len(c.enc.EncodeOrdinary(text))
+// Load loads the default vocabulary now, reporting any error.
+func Load() error {
+	_, err := load()
+	return err
 }
