@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"slices"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestPreTokenizers(t *testing.T) {
@@ -43,4 +44,31 @@ func TestPreTokenizers(t *testing.T) {
 			t.Errorf("%s %q:\n got %q\nwant %q", c.pre, c.text, got, c.want)
 		}
 	}
+}
+
+// FuzzPreTokenizers checks that every pre-tokenizer cuts any input,
+// valid UTF-8 or not, into non-empty pieces that cover it exactly, and
+// never cuts inside a valid UTF-8 character.
+func FuzzPreTokenizers(f *testing.F) {
+	for _, s := range []string{"", "Hello world", "  \n\t x", "ÀBC déf 123 ½", "我想在apple工作1314151天～", "\xff\xfe a\xc3", "'s 'RE x'll"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, p := range preTokenizers {
+			ends, _ := p.split(s, nil, nil)
+			prev := 0
+			for _, e := range ends {
+				if e <= prev || e > len(s) {
+					t.Fatalf("%s %q: bad cut %d after %d (%v)", name, s, e, prev, ends)
+				}
+				if e < len(s) && utf8.ValidString(s) && !utf8.RuneStart(s[e]) {
+					t.Fatalf("%s %q: cut %d inside a character", name, s, e)
+				}
+				prev = e
+			}
+			if prev != len(s) {
+				t.Fatalf("%s %q: pieces end at %d of %d", name, s, prev, len(s))
+			}
+		}
+	})
 }
