@@ -1,28 +1,26 @@
 // Package tokens provides the token counters ctxfs records and budgets
-// with. The default is OpenAI's cl100k_base encoding, available offline;
-// the constructor uses a model's own tokenizer when one is configured.
+// with. The default is OpenAI's cl100k_base encoding, available offline
+// and implemented by the project's own byte-level BPE tokenizer; the
+// constructor uses a model's own tokenizer when one is configured.
 package tokens
 
 import (
 	"fmt"
 	"sync"
 
-	"github.com/pkoukk/tiktoken-go"
-	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
-
 	"github.com/ctxfs/ctxfs/fs"
+	"github.com/ctxfs/ctxfs/inference/tokenizer"
 )
 
 // Encoding names the default offline encoding.
 const Encoding = "cl100k_base"
 
-var load = sync.OnceValues(func() (*tiktoken.Tiktoken, error) {
-	tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader())
-	enc, err := tiktoken.GetEncoding(Encoding)
+var load = sync.OnceValues(func() (tokenizer.Tokenizer, error) {
+	tok, err := tokenizer.CL100K()
 	if err != nil {
 		return nil, fmt.Errorf("tokens: loading %s: %w", Encoding, err)
 	}
-	return enc, nil
+	return tok, nil
 })
 
 // Default returns the cl100k_base counter. Its vocabulary is loaded on the
@@ -36,11 +34,11 @@ type counter struct{}
 // could not be loaded, which cannot happen with the embedded data short of
 // a broken build; Load reports that error.
 func (counter) CountTokens(text string) int {
-	enc, err := load()
+	tok, err := load()
 	if err != nil {
 		return 0
 	}
-	return len(enc.EncodeOrdinary(text))
+	return tok.Count(text)
 }
 
 // Load loads the default vocabulary now, reporting any error.
@@ -48,3 +46,10 @@ func Load() error {
 	_, err := load()
 	return err
 }
+
+// ForTokenizer adapts a model's tokenizer to fs.TokenCounter.
+func ForTokenizer(t tokenizer.Tokenizer) fs.TokenCounter { return modelCounter{t} }
+
+type modelCounter struct{ t tokenizer.Tokenizer }
+
+func (c modelCounter) CountTokens(text string) int { return c.t.Count(text) }
