@@ -86,30 +86,71 @@ func (s *Store) List(ctx context.Context, p fs.Path) ([]*fs.Info, error) {
 			}
 			id = n.ID
 		}
-		prefix := u64(id)
-		c := t.nodes.Cursor()
-		out = []*fs.Info{}
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			n, err := decodeNode(v)
-			if err != nil {
-				return err
-			}
-			name := string(k[8:])
-			if fs.ValidName(name) != nil {
-				return errCorrupt
-			}
-			var cp fs.Path
-			if p.IsRoot() {
-				cp = fs.Path("/" + name)
-			} else {
-				cp = fs.Path(string(p) + "/" + name)
-			}
-			out = append(out, s.ownInfo(cp, n))
-		}
-		return nil
+		var err error
+		out, err = s.listDir(t, p, id)
+		return err
 	})
 	if err != nil {
 		return nil, fs.Wrap("list", p, err)
+	}
+	return out, nil
+}
+
+// listDir lists directory id at path p. It allocates per listing rather
+// than per entry where it can: the Infos in one slice, the paths as
+// substrings of one string, author names shared.
+func (s *Store) listDir(t *txn, p fs.Path, id uint64) ([]*fs.Info, error) {
+	base := string(p)
+	if p.IsRoot() {
+		base = ""
+	}
+	prefix := u64(id)
+	// Counting first (a cursor walk without decoding) lets every slice be
+	// allocated once at its final size.
+	count := 0
+	c := t.nodes.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		count++
+	}
+	infos := make([]fs.Info, 0, count)
+	paths := make([]byte, 0, count*(len(base)+16))
+	ends := make([]int, 0, count)
+	authors := map[string]string{}
+	var n node
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		name := k[8:]
+		// Names were validated by fs.Parse on the way in; a key that could
+		// not have come from there is corruption.
+		if len(name) == 0 || bytes.IndexByte(name, '/') >= 0 || bytes.IndexByte(name, 0) >= 0 {
+			return nil, errCorrupt
+		}
+		n = node{}
+		if err := decodeNodeTo(v, &n, authors); err != nil {
+			return nil, err
+		}
+		infos = append(infos, fs.Info{
+			Kind:     n.Kind,
+			Size:     n.Size,
+			Version:  n.Version,
+			Tokens:   int(n.Tokens),
+			Created:  fromNanos(n.Created),
+			Modified: fromNanos(n.Modified),
+			Author:   n.Author,
+			Meta:     n.Meta,
+			ReadOnly: s.opts.ReadOnly,
+		})
+		paths = append(paths, base...)
+		paths = append(paths, '/')
+		paths = append(paths, name...)
+		ends = append(ends, len(paths))
+	}
+	all := string(paths)
+	out := make([]*fs.Info, len(infos))
+	start := 0
+	for i := range infos {
+		infos[i].Path = fs.Path(all[start:ends[i]])
+		start = ends[i]
+		out[i] = &infos[i]
 	}
 	return out, nil
 }

@@ -166,6 +166,23 @@ func (d *dec) str() string {
 	return s
 }
 
+// internStr is str that returns the string already in m when there is one.
+func (d *dec) internStr(m map[string]string) string {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.fail()
+		return ""
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	if s, ok := m[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	m[s] = s
+	return s
+}
+
 // count reads an element count and checks that at least min bytes per
 // element remain, so a corrupt count cannot make us allocate much.
 func (d *dec) count(min int) int {
@@ -243,24 +260,39 @@ func decodeNodeHead(b []byte) (fs.Kind, uint64, error) {
 }
 
 func decodeNode(b []byte) (*node, error) {
+	n := &node{}
+	if err := decodeNodeTo(b, n, nil); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// decodeNodeTo decodes into n. With authors non-nil, equal author names
+// share one string: a listing of thousands of entries by a few authors
+// then allocates a few strings, not thousands.
+func decodeNodeTo(b []byte, n *node, authors map[string]string) error {
 	d := dec{b: b}
 	d.version()
-	n := &node{Kind: fs.Kind(d.byte())}
+	n.Kind = fs.Kind(d.byte())
 	n.ID = d.uvarint()
 	n.Version = d.nonneg()
 	n.Size = d.nonneg()
 	n.Tokens = d.nonneg()
 	n.Created = d.varint()
 	n.Modified = d.varint()
-	n.Author = d.str()
+	if authors != nil {
+		n.Author = d.internStr(authors)
+	} else {
+		n.Author = d.str()
+	}
 	n.Meta = d.meta()
 	if err := d.done(); err != nil {
-		return nil, err
+		return err
 	}
 	if !validKind(n.Kind) {
-		return nil, errCorrupt
+		return errCorrupt
 	}
-	return n, nil
+	return nil
 }
 
 func encodeVersion(v *version) []byte {
