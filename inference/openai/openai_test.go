@@ -193,3 +193,23 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadStream feeds arbitrary server-sent event streams to the client's reader: it
+// must never panic, and text it returns is what it streamed.
+func FuzzReadStream(f *testing.F) {
+	f.Add([]byte("data: {\"choices\":[{\"text\":\"a\"}]}\n\ndata: {\"choices\":[{\"text\":\"b\",\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"))
+	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"hi\"}}]}\n\n: comment\nevent: x\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\ndata: [DONE]\n"))
+	f.Add([]byte("data: {\"error\":{\"message\":\"boom\"}}\n\n"))
+	f.Add([]byte("data: {not json\n\n"))
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		var c Client
+		var got strings.Builder
+		resp, err := c.readStream(strings.NewReader(string(stream)), func(tk inference.Token) error {
+			got.WriteString(tk.Text)
+			return nil
+		})
+		if err == nil && resp.Text != got.String() {
+			t.Fatalf("returned %q, streamed %q", resp.Text, got.String())
+		}
+	})
+}
