@@ -21,7 +21,7 @@ import (
 func init() {
 	register(newModelCmd)
 	register(newGenerateCmd)
-	register(newBenchCmd)
+	registerBench(newBenchInferenceCmd)
 	register(newTokenizeCmd)
 }
 
@@ -194,17 +194,6 @@ func nonNil(s []int32) []int32 {
 		return []int32{}
 	}
 	return s
-}
-
-func newBenchCmd(a *app) *cobra.Command {
-	c := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure performance",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
-	c.AddCommand(newBenchInferenceCmd(a))
-	return c
 }
 
 func newBenchInferenceCmd(a *app) *cobra.Command {

@@ -3,15 +3,14 @@ package local
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	iofs "io/fs"
 	"os"
 	"path"
 	"time"
 
 	"github.com/ctxfs/ctxfs/fs"
+	"github.com/ctxfs/ctxfs/fs/index"
 	"github.com/ctxfs/ctxfs/fs/store"
 )
 
@@ -139,7 +138,12 @@ func (s *System) Import(ctx context.Context, src string, dest fs.Path, opts Impo
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	stats.Dirs = len(dirs)
-	var buf bytes.Buffer
+	var idx *index.Index
+	if !opts.NoIndex {
+		if idx, err = s.Index(ctx); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+	}
 	for i := 0; i < len(files); {
 		j := i
 		var size int64
@@ -148,26 +152,31 @@ func (s *System) Import(ctx context.Context, src string, dest fs.Path, opts Impo
 			j++
 		}
 		batch := files[i:j]
+		docs := make([]index.Doc, 0, len(batch))
 		err := s.Store.Batch(ctx, func(b *store.Batch) error {
+			docs = docs[:0]
 			for _, f := range batch {
-				h, err := hfs.Open(f.rel)
-				if err != nil {
-					return err
-				}
-				buf.Reset()
-				_, err = io.Copy(&buf, h)
-				h.Close()
+				content, err := iofs.ReadFile(hfs, f.rel)
 				if err != nil {
 					return fmt.Errorf("%s: %w", f.rel, err)
 				}
-				if _, err := b.Write(f.dest, &buf, fs.WriteOptions{Meta: map[string]string{"source": path.Join(src, f.rel)}}); err != nil {
+				info, err := b.Write(f.dest, bytes.NewReader(content), fs.WriteOptions{Meta: map[string]string{"source": path.Join(src, f.rel)}})
+				if err != nil {
 					return err
 				}
+				docs = append(docs, index.Doc{Info: info, Content: content})
 			}
 			return nil
 		})
 		if err != nil {
 			return stats, fmt.Errorf("import: %w", err)
+		}
+		// The index gets the content while it is in memory; the log
+		// catch-up at the end then skips reading these files back.
+		if idx != nil {
+			if err := idx.IndexBatch(ctx, docs); err != nil {
+				return stats, fmt.Errorf("import: indexing: %w", err)
+			}
 		}
 		stats.Files += len(batch)
 		stats.Bytes += size
@@ -176,12 +185,8 @@ func (s *System) Import(ctx context.Context, src string, dest fs.Path, opts Impo
 		}
 		i = j
 	}
-	if !opts.NoIndex {
-		idx, err := s.Index(ctx)
-		if err == nil {
-			err = idx.CatchUp(ctx)
-		}
-		if err != nil && !errors.Is(err, context.Canceled) {
+	if idx != nil {
+		if err := idx.CatchUp(ctx); err != nil {
 			return stats, fmt.Errorf("import: indexing: %w", err)
 		}
 	}
