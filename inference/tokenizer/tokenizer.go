@@ -344,9 +344,14 @@ func FromGGUF(f *gguf.File) (Tokenizer, error) {
 			types[i] = TokenType(t)
 		}
 	}
+	// id reads a special token id; out-of-range ids (and defaults that do
+	// not fit a small vocabulary) become -1 rather than invalid tokens.
 	id := func(key string, def int32) int32 {
 		if u, ok := f.Uint("tokenizer.ggml." + key); ok && u < uint64(len(texts)) {
 			return int32(u)
+		}
+		if int(def) >= len(texts) {
+			return -1
 		}
 		return def
 	}

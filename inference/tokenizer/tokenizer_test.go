@@ -149,4 +149,12 @@ func TestSyntheticBPE(t *testing.T) {
 	if got := tok.Decode([]int32{7, 5}); got != " aabc" {
 		t.Errorf("Decode = %q", got)
 	}
+	// llama.cpp's default BOS/EOS for BPE (11) does not exist in an
+	// 8-token vocabulary, so there is none.
+	if tok.BOS() != -1 || tok.EOS() != -1 {
+		t.Errorf("bos %d eos %d", tok.BOS(), tok.EOS())
+	}
+	if got := tok.Encode("a", tokenizer.EncodeOptions{AddBOS: true}); !slices.Equal(got, []int32{0}) {
+		t.Errorf("AddBOS without a BOS token: %v", got)
+	}
 }
