@@ -140,10 +140,16 @@ func TestEvents(t *testing.T) {
 	}
 	write(admin, "/memory/bob/secret.md")
 	write(alice, "/memory/alice/a.md")
+	// Later writes, while the stream waits. The event can arrive before
+	// the writer has its answer, so the test waits for the writer.
+	later := make(chan error, 1)
 	go func() {
 		time.Sleep(100 * time.Millisecond) // after the stream has caught up
-		write(admin, "/memory/bob/later.md")
-		write(alice, "/memory/alice/b.md")
+		_, err := admin.Write(ctx, fs.MustParse("/memory/bob/later.md"), strings.NewReader("x"), fs.WriteOptions{})
+		if err == nil {
+			_, err = alice.Write(ctx, fs.MustParse("/memory/alice/b.md"), strings.NewReader("x"), fs.WriteOptions{})
+		}
+		later <- err
 	}()
 	sc := bufio.NewScanner(resp.Body)
 	var paths []string
@@ -168,6 +174,9 @@ func TestEvents(t *testing.T) {
 				paths = append(paths, e.Path)
 			}
 		}
+	}
+	if err := <-later; err != nil {
+		t.Fatal(err)
 	}
 	if got := strings.Join(paths, ","); got != "/memory/alice/a.md,/memory/alice/b.md" {
 		t.Fatalf("alice saw %s, want only her two writes", got)
