@@ -170,10 +170,28 @@ func benchText(tb testing.TB) string {
 	return s[:64<<10]
 }
 
+// proseText is English prose from shared/testdata (licenses, the
+// stories260K notes and generations), or "" if absent.
+func proseText() string {
+	var text string
+	for _, rel := range []string{
+		"models/stories260K/stories260K.md", "models/stories260K/LICENSE.llama2.c",
+		"tokenizers/llama.cpp-vocab/LICENSE.llama.cpp",
+		"models/stories260K/expected/greedy_t0_n256.txt", "models/stories260K/expected/sample_t1_p0.9_seed133742_n256.txt",
+	} {
+		if p := findShared(rel); p != "" {
+			if d, err := os.ReadFile(p); err == nil {
+				text += string(d) + "\n"
+			}
+		}
+	}
+	return text
+}
+
 // BenchmarkCL100K compares this package's cl100k_base with tiktoken-go on
-// the same text in the same run.
+// the same texts in the same run: "mixed" is ~64 KiB of code, Unicode,
+// numbers and random strings; "prose" is English.
 func BenchmarkCL100K(b *testing.B) {
-	text := benchText(b)
 	tok, err := tokenizer.CL100K()
 	if err != nil {
 		b.Fatal(err)
@@ -182,13 +200,19 @@ func BenchmarkCL100K(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("ctxfs/Encode", func(b *testing.B) {
-		loopCPU(b, len(text), func() { tok.Encode(text, tokenizer.EncodeOptions{}) })
-	})
-	b.Run("ctxfs/Count", func(b *testing.B) {
-		loopCPU(b, len(text), func() { tok.Count(text) })
-	})
-	b.Run("tiktoken-go/EncodeOrdinary", func(b *testing.B) {
-		loopCPU(b, len(text), func() { ref.EncodeOrdinary(text) })
-	})
+	for _, corpus := range []struct{ name, text string }{{"mixed", benchText(b)}, {"prose", proseText()}} {
+		if corpus.text == "" {
+			continue
+		}
+		text := corpus.text
+		b.Run(corpus.name+"/ctxfs/Encode", func(b *testing.B) {
+			loopCPU(b, len(text), func() { tok.Encode(text, tokenizer.EncodeOptions{}) })
+		})
+		b.Run(corpus.name+"/ctxfs/Count", func(b *testing.B) {
+			loopCPU(b, len(text), func() { tok.Count(text) })
+		})
+		b.Run(corpus.name+"/tiktoken-go/EncodeOrdinary", func(b *testing.B) {
+			loopCPU(b, len(text), func() { ref.EncodeOrdinary(text) })
+		})
+	}
 }
