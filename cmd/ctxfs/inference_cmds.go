@@ -124,7 +124,7 @@ they are written, so the 4.4 GB F32 1.1b model needs little memory.`,
 		},
 	}
 	c.Flags().StringVar(&shape, "shape", "110m", "model shape: 110m or 1.1b")
-	c.Flags().StringVar(&typ, "type", "f32", "weight type: f32, f16, q8_0 or q4_0")
+	c.Flags().StringVar(&typ, "type", "f32", "weight type: f32, f16, q8_0, q4_0, q4_k or q6_k")
 	c.Flags().StringVar(&vocab, "vocab", "", "GGUF file whose tokenizer to copy")
 	c.Flags().Uint64Var(&seed, "seed", 1, "random seed of the weights")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")

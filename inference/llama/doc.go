@@ -1,7 +1,8 @@
 // Package llama runs LLaMA-family models from GGUF files: RMSNorm, RoPE (interleaved
 // pairs as llama's GGUF converter expects, or the NeoX halves layout), grouped-query
 // attention, a SwiGLU feed-forward block and tied embeddings when output.weight is
-// absent, for F32, F16, Q8_0 and Q4_0 weights.
+// absent, for F32, F16, Q8_0 and Q4_0 weights, and Q4_K and Q6_K (the bulk of Q4_K_M
+// files) with portable Go kernels.
 //
 // # Structure
 //

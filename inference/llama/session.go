@@ -360,6 +360,18 @@ func (mm *matmulTask) rowsOf(w *Matrix, out []float32, lo, hi int) {
 				}
 			}
 		}
+	case gguf.TypeQ4_K, gguf.TypeQ6_K:
+		dot := quant.DotQ4_K
+		if w.Type == gguf.TypeQ6_K {
+			dot = quant.DotQ6_K
+		}
+		xr := mm.xqRow
+		for r := lo; r < hi; r++ {
+			row := w.Row(r)
+			for t := 0; t < n; t++ {
+				out[t*R+r] = dot(row, mm.xq[t*xr:(t+1)*xr], cols)
+			}
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ type Matrix struct {
 // supported reports whether the engine has kernels for a weight type.
 func supported(t gguf.Type) bool {
 	switch t {
-	case gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0, gguf.TypeQ4_0:
+	case gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ6_K:
 		return true
 	}
 	return false
@@ -62,6 +62,14 @@ func rowBytes(t gguf.Type, cols int) int {
 			return -1
 		}
 		return quant.RowBytesQ4_0(cols)
+	case gguf.TypeQ4_K, gguf.TypeQ6_K:
+		if cols%quant.KBlockLen != 0 {
+			return -1
+		}
+		if t == gguf.TypeQ4_K {
+			return quant.RowBytesQ4_K(cols)
+		}
+		return quant.RowBytesQ6_K(cols)
 	}
 	return -1
 }
@@ -73,7 +81,7 @@ func (m *Matrix) Row(r int) []byte { return m.Data[r*m.rowBytes : (r+1)*m.rowByt
 func (m *Matrix) Bytes() int64 { return int64(len(m.Data)) }
 
 // quantizedInput reports whether products with m take Q8_0 activations.
-func (m *Matrix) quantizedInput() bool { return m.Type == gguf.TypeQ8_0 || m.Type == gguf.TypeQ4_0 }
+func (m *Matrix) quantizedInput() bool { return m.Type != gguf.TypeF32 && m.Type != gguf.TypeF16 }
 
 // DequantizeRow writes row r as float32 into dst (m.Cols long).
 func (m *Matrix) DequantizeRow(dst []float32, r int) {
@@ -87,6 +95,10 @@ func (m *Matrix) DequantizeRow(dst []float32, r int) {
 		quant.DequantizeQ8_0(dst[:m.Cols], row)
 	case gguf.TypeQ4_0:
 		quant.DequantizeQ4_0(dst[:m.Cols], row)
+	case gguf.TypeQ4_K:
+		quant.DequantizeQ4_K(dst[:m.Cols], row)
+	case gguf.TypeQ6_K:
+		quant.DequantizeQ6_K(dst[:m.Cols], row)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package quant holds the weight formats of the CPU engine and their dot products:
-// IEEE half floats (F16) and ggml's Q8_0 and Q4_0 block quantizations, with the exact
-// block layouts llama.cpp writes, so files made by either tool read the same.
+// IEEE half floats (F16) and ggml's Q8_0 and Q4_0 block quantizations, and the Q4_K and
+// Q6_K super-block formats (kquant.go), with the exact block layouts llama.cpp writes,
+// so files made by either tool read the same.
 //
 // # Block layouts
 //

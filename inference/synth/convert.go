@@ -11,8 +11,8 @@ import (
 )
 
 // Convert writes src with its 2-D F32/F16 weights converted to type t, keeping all
-// metadata. Matrices whose rows are not a multiple of the 32-element block (stories260K's
-// 172-wide feed-forward) and 1-D tensors keep their type, as llama.cpp's quantizer
+// metadata. Matrices whose rows are not a multiple of t's block (32 elements, 256 for
+// K-quants; stories260K's 172-wide feed-forward) and 1-D tensors keep their type, as llama.cpp's quantizer
 // does with tensors it cannot quantize. Only F32 and F16 sources are accepted.
 func Convert(w io.Writer, src *gguf.File, t gguf.Type) (int64, error) {
 	gw := gguf.NewWriter()
@@ -35,7 +35,7 @@ func Convert(w io.Writer, src *gguf.File, t gguf.Type) (int64, error) {
 		cols := int(ti.Dims[0])
 		rows := int(ti.Elements()) / max(cols, 1)
 		typ := ti.Type
-		if len(ti.Dims) == 2 && cols%quant.BlockLen == 0 {
+		if len(ti.Dims) == 2 && cols%t.BlockSize() == 0 {
 			typ = t
 		}
 		data, srcType := ti.Data(), ti.Type

@@ -46,8 +46,12 @@ func ParseType(s string) (gguf.Type, error) {
 		return gguf.TypeQ8_0, nil
 	case "q4_0":
 		return gguf.TypeQ4_0, nil
+	case "q4_k":
+		return gguf.TypeQ4_K, nil
+	case "q6_k":
+		return gguf.TypeQ6_K, nil
 	}
-	return 0, fmt.Errorf("synth: weight type %q: want f32, f16, q8_0 or q4_0", s)
+	return 0, fmt.Errorf("synth: weight type %q: want f32, f16, q8_0, q4_0, q4_k or q6_k", s)
 }
 
 // fileType is general.file_type (llama_ftype) for a uniform weight type.
@@ -59,6 +63,10 @@ func fileType(t gguf.Type) uint32 {
 		return 2
 	case gguf.TypeQ8_0:
 		return 7
+	case gguf.TypeQ4_K:
+		return 14 // MOSTLY_Q4_K_S: every matrix Q4_K
+	case gguf.TypeQ6_K:
+		return 18
 	}
 	return 0
 }
@@ -99,6 +107,10 @@ func Write(w io.Writer, o Options) (int64, error) {
 	}
 	switch o.Type {
 	case gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0, gguf.TypeQ4_0:
+	case gguf.TypeQ4_K, gguf.TypeQ6_K:
+		if s.Dim%quant.KBlockLen != 0 || s.FFN%quant.KBlockLen != 0 {
+			return 0, fmt.Errorf("synth: %v needs dimensions that are multiples of %d", o.Type, quant.KBlockLen)
+		}
 	default:
 		return 0, fmt.Errorf("synth: weight type %v not supported", o.Type)
 	}
@@ -340,6 +352,14 @@ func encodeRow(dst []byte, t gguf.Type, row []float32) []byte {
 		n := len(dst)
 		dst = append(dst, make([]byte, quant.RowBytesQ4_0(len(row)))...)
 		quant.QuantizeQ4_0(dst[n:], row)
+	case gguf.TypeQ4_K:
+		n := len(dst)
+		dst = append(dst, make([]byte, quant.RowBytesQ4_K(len(row)))...)
+		quant.QuantizeQ4_K(dst[n:], row)
+	case gguf.TypeQ6_K:
+		n := len(dst)
+		dst = append(dst, make([]byte, quant.RowBytesQ6_K(len(row)))...)
+		quant.QuantizeQ6_K(dst[n:], row)
 	}
 	return dst
 }
