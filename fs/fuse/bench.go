@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,25 +46,52 @@ type BenchOptions struct {
 
 // Report is the outcome of Bench: each phase on both file systems.
 type Report struct {
-	FileSize   int64
-	BlockSize  int
-	SmallFiles int
-	SmallSize  int
-	Fsync      bool
-	Results    []Result
+	FileSize   int64    `json:"file_size"`
+	BlockSize  int      `json:"block_size"`
+	SmallFiles int      `json:"small_files"`
+	SmallSize  int      `json:"small_size"`
+	Fsync      bool     `json:"fsync"`
+	Results    []Result `json:"results"`
+}
+
+// WriteText prints the report as a table: each phase's time and
+// throughput on both file systems, the ratio and whether it meets its
+// goal.
+func (rep *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ctxfs mount vs go-fuse loopback (no passthrough), same disk, same run; reads and stats after a remount\n")
+	fmt.Fprintf(&b, "file %d MiB in %d KiB calls; %d small files of %d bytes; fsync %v\n\n",
+		rep.FileSize>>20, rep.BlockSize>>10, rep.SmallFiles, rep.SmallSize, rep.Fsync)
+	fmt.Fprintf(&b, "%-13s %12s %14s %12s %14s %7s %6s\n", "phase", "ctxfs", "", "loopback", "", "ratio", "goal")
+	for _, r := range rep.Results {
+		rate := func(d time.Duration) string {
+			if r.Bytes > 0 && (r.Phase == PhaseSeqWrite || r.Phase == PhaseSeqRead) {
+				return fmt.Sprintf("%8.1f MB/s", r.MBps(d))
+			}
+			return fmt.Sprintf("%8.0f files/s", r.OpsPerSec(d))
+		}
+		met := "ok"
+		if !r.Met() {
+			met = "MISSED"
+		}
+		fmt.Fprintf(&b, "%-13s %12v %14s %12v %14s %7.2f %4.1f %s\n", r.Phase,
+			r.Ctxfs.Round(time.Millisecond), rate(r.Ctxfs), r.Loopback.Round(time.Millisecond), rate(r.Loopback), r.Ratio, r.Goal, met)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // Result is one phase measured on the ctxfs mount and on the loopback
 // mount. Ratio is ctxfs's throughput over the loopback's (the loopback's
 // time over ctxfs's); Goal is the ratio the phase should reach.
 type Result struct {
-	Phase    string
-	Bytes    int64 // bytes moved per run (0 for metadata phases)
-	Ops      int   // files handled per run
-	Ctxfs    time.Duration
-	Loopback time.Duration
-	Ratio    float64
-	Goal     float64
+	Phase    string        `json:"phase"`
+	Bytes    int64         `json:"bytes"` // bytes moved per run (0 for metadata phases)
+	Ops      int           `json:"ops"`   // files handled per run
+	Ctxfs    time.Duration `json:"ctxfs_ns"`
+	Loopback time.Duration `json:"loopback_ns"`
+	Ratio    float64       `json:"ratio"`
+	Goal     float64       `json:"goal"`
 }
 
 // MBps returns the throughput of d over r's bytes, in MB/s (10^6).

@@ -5,8 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/ctxfs/ctxfs/fs/store"
 )
@@ -30,6 +30,10 @@ func TestBench(t *testing.T) {
 	want := []string{PhaseSeqWrite, PhaseSeqRead, PhaseSmallCreate, PhaseSmallStat, PhaseSmallRead, PhaseSmallTotal}
 	if len(rep.Results) != len(want) {
 		t.Fatalf("%d results, want %d", len(rep.Results), len(want))
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil || !strings.Contains(text.String(), PhaseSmallTotal) {
+		t.Errorf("WriteText: %v\n%s", err, text.String())
 	}
 	for i, r := range rep.Results {
 		if r.Phase != want[i] || r.Ctxfs <= 0 || r.Loopback <= 0 || r.Ratio <= 0 {
@@ -151,7 +155,9 @@ func BenchmarkReport(b *testing.B) {
 		}
 		for _, r := range rep.Results {
 			b.ReportMetric(r.Ratio, r.Phase+"-ratio")
-			b.Logf("%-12s ctxfs %10v  loopback %10v  ratio %.2f (goal %.1f)", r.Phase, r.Ctxfs.Round(time.Microsecond), r.Loopback.Round(time.Microsecond), r.Ratio, r.Goal)
 		}
+		var text strings.Builder
+		rep.WriteText(&text)
+		b.Log("\n" + text.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,7 +23,14 @@ import (
 type dirNode struct {
 	gofs.Inode
 	m *mount
+	// ro records that the provider refuses writes here (a read-only host
+	// directory), as last seen by a lookup, so that creating a file fails
+	// at once rather than when it is first committed.
+	ro atomic.Bool
 }
+
+// readOnly reports whether changes in d are refused.
+func (d *dirNode) readOnly() bool { return d.m.opts.ReadOnly || d.ro.Load() }
 
 var (
 	_ gofs.NodeLookuper       = (*dirNode)(nil)
@@ -59,8 +67,9 @@ func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.A
 		}
 	}
 	if info.Kind != fs.KindDir {
-		return syscall.ENOENT
+		return syscall.ESTALE
 	}
+	d.ro.Store(info.ReadOnly)
 	d.m.fillAttr(info, &out.Attr)
 	return 0
 }
@@ -158,7 +167,7 @@ func (d *dirNode) exists(ctx context.Context, p fs.Path, name string) (*fs.Info,
 }
 
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if d.m.opts.ReadOnly {
+	if d.readOnly() {
 		return nil, syscall.EROFS
 	}
 	if d.m.reserved(&d.Inode, name) {
@@ -184,7 +193,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *gofu
 }
 
 func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *gofuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	if d.m.opts.ReadOnly {
+	if d.readOnly() {
 		return nil, nil, 0, syscall.EROFS
 	}
 	if d.m.reserved(&d.Inode, name) {
@@ -231,7 +240,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 }
 
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	if d.m.opts.ReadOnly {
+	if d.readOnly() {
 		return syscall.EROFS
 	}
 	if d.m.reserved(&d.Inode, name) {
@@ -269,7 +278,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 }
 
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
-	if d.m.opts.ReadOnly {
+	if d.readOnly() {
 		return syscall.EROFS
 	}
 	if d.m.reserved(&d.Inode, name) {
@@ -304,7 +313,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 }
 
 func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	if d.m.opts.ReadOnly {
+	if d.readOnly() {
 		return syscall.EROFS
 	}
 	if flags&^uint32(renameNoReplace) != 0 {
@@ -315,6 +324,9 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	nd, ok := newParent.(*dirNode)
 	if !ok {
 		return syscall.EXDEV
+	}
+	if nd.readOnly() {
+		return syscall.EROFS
 	}
 	if d.m.reserved(&d.Inode, name) || d.m.reserved(&nd.Inode, newName) {
 		return syscall.EPERM

@@ -248,6 +248,7 @@ func (m *mount) childInode(ctx context.Context, parent *gofs.Inode, name string,
 			}
 		case *dirNode:
 			if info.Kind == fs.KindDir {
+				n.ro.Store(info.ReadOnly)
 				m.fillAttr(info, &out.Attr)
 				return ch
 			}
@@ -255,7 +256,9 @@ func (m *mount) childInode(ctx context.Context, parent *gofs.Inode, name string,
 	}
 	if info.Kind == fs.KindDir {
 		m.fillAttr(info, &out.Attr)
-		return parent.NewInode(ctx, &dirNode{m: m}, gofs.StableAttr{Mode: syscall.S_IFDIR})
+		d := &dirNode{m: m}
+		d.ro.Store(info.ReadOnly)
+		return parent.NewInode(ctx, d, gofs.StableAttr{Mode: syscall.S_IFDIR})
 	}
 	n := &fileNode{m: m}
 	n.lookedUp(info, &out.Attr)

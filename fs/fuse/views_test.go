@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ctxfs/ctxfs/fs"
@@ -149,6 +150,13 @@ func TestHostMount(t *testing.T) {
 		t.Errorf("host file through the mount: %q", got)
 	}
 	mustWrite(t, filepath.Join(mnt, "mnt", "h", "from-mount.txt"), "written through FUSE")
+	ro := t.TempDir()
+	if err := sys.AddMount(context.Background(), local.Mount{Name: "ro", HostDir: ro}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Create(filepath.Join(mnt, "mnt", "ro", "x")); errnoOf(err) != syscall.EROFS {
+		t.Errorf("create in a read-only host mount: %v, want EROFS at once", err)
+	}
 	b, err := os.ReadFile(filepath.Join(host, "from-mount.txt"))
 	if err != nil || string(b) != "written through FUSE" {
 		t.Errorf("host disk has %q, %v", b, err)
