@@ -342,6 +342,14 @@ func (mm *matmulTask) rowsOf(w *Matrix, out []float32, lo, hi int) {
 	case gguf.TypeQ8_0, gguf.TypeQ4_0:
 		q4 := w.Type == gguf.TypeQ4_0
 		xr := mm.xqRow
+		if n == 1 { // decode: one call for the whole chunk of rows
+			if q4 {
+				quant.DotQ4_0Rows(out[lo:hi], w.Data[lo*w.rowBytes:], w.rowBytes, mm.xq[:xr], cols)
+			} else {
+				quant.DotQ8_0Rows(out[lo:hi], w.Data[lo*w.rowBytes:], w.rowBytes, mm.xq[:xr], cols)
+			}
+			return
+		}
 		for r := lo; r < hi; r++ {
 			row := w.Row(r)
 			for t := 0; t < n4; t += 4 {

@@ -64,3 +64,40 @@ func DotQ4_0x4(out *[4]float32, w, x []byte, stride, n int) {
 	}
 	dotQ4_0x4AVX(&w[0], &x[0], stride, nb, out)
 }
+
+// DotQ8_0Rows sets out[r] = DotQ8_0(w[r*stride:], x, n) for r < len(out): the
+// products of consecutive Q8_0 weight rows (stride bytes apart) with one activation row.
+func DotQ8_0Rows(out []float32, w []byte, stride int, x []byte, n int) {
+	nb := n / BlockLen
+	if len(out) == 0 || nb == 0 {
+		clear(out)
+		return
+	}
+	_ = w[(len(out)-1)*stride+nb*Q8_0Size-1]
+	_ = x[nb*Q8_0Size-1]
+	if !useSIMD {
+		for r := range out {
+			out[r] = dotQ8_0Go(w[r*stride:], x, n)
+		}
+		return
+	}
+	dotQ8_0RowsAVX(&w[0], stride, len(out), &x[0], nb, &out[0])
+}
+
+// DotQ4_0Rows sets out[r] = DotQ4_0(w[r*stride:], x, n) for r < len(out).
+func DotQ4_0Rows(out []float32, w []byte, stride int, x []byte, n int) {
+	nb := n / BlockLen
+	if len(out) == 0 || nb == 0 {
+		clear(out)
+		return
+	}
+	_ = w[(len(out)-1)*stride+nb*Q4_0Size-1]
+	_ = x[nb*Q8_0Size-1]
+	if !useSIMD {
+		for r := range out {
+			out[r] = dotQ4_0Go(w[r*stride:], x, n)
+		}
+		return
+	}
+	dotQ4_0RowsAVX(&w[0], stride, len(out), &x[0], nb, &out[0])
+}

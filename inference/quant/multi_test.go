@@ -62,3 +62,65 @@ func TestMultiRowKernels(t *testing.T) {
 		})
 	}
 }
+
+// TestRowKernels checks the row-loop kernels against the one-row portable kernels.
+func TestRowKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, simd := range []bool{false, true} {
+		withSIMD(t, simd, func() {
+			for _, n := range []int{32, 64, 96, 768} {
+				for _, rows := range []int{1, 2, 3, 17} {
+					x := randVec(r, n, 1)
+					xq := make([]byte, RowBytesQ8_0(n))
+					QuantizeQ8_0(xq, x)
+					w := randVec(r, rows*n, 0.1)
+					s8, s4 := RowBytesQ8_0(n), RowBytesQ4_0(n)
+					w8 := make([]byte, rows*s8)
+					w4 := make([]byte, rows*s4)
+					for i := 0; i < rows; i++ {
+						QuantizeQ8_0(w8[i*s8:(i+1)*s8], w[i*n:(i+1)*n])
+						QuantizeQ4_0(w4[i*s4:(i+1)*s4], w[i*n:(i+1)*n])
+					}
+					o8 := make([]float32, rows)
+					o4 := make([]float32, rows)
+					DotQ8_0Rows(o8, w8, s8, xq, n)
+					DotQ4_0Rows(o4, w4, s4, xq, n)
+					for i := 0; i < rows; i++ {
+						want8, want4 := dotQ8_0Go(w8[i*s8:], xq, n), dotQ4_0Go(w4[i*s4:], xq, n)
+						if math.Abs(float64(o8[i]-want8)) > 1e-4*math.Max(1, math.Abs(float64(want8))) ||
+							math.Abs(float64(o4[i]-want4)) > 1e-4*math.Max(1, math.Abs(float64(want4))) {
+							t.Fatalf("simd=%v n=%d rows=%d row %d: q8 %v/%v q4 %v/%v", simd, n, rows, i, o8[i], want8, o4[i], want4)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRows(b *testing.B) {
+	const n, rows = 768, 2048
+	r := rand.New(rand.NewPCG(1, 1))
+	w := randVec(r, n, 1)
+	x := randVec(r, n, 1)
+	xq := make([]byte, RowBytesQ8_0(n))
+	QuantizeQ8_0(xq, x)
+	s4 := RowBytesQ4_0(n)
+	w4 := make([]byte, rows*s4)
+	for i := 0; i < rows; i++ {
+		QuantizeQ4_0(w4[i*s4:(i+1)*s4], w)
+	}
+	out := make([]float32, rows)
+	b.Run("q4_0/per-row", func(b *testing.B) {
+		for b.Loop() {
+			for i := range out {
+				out[i] = DotQ4_0(w4[i*s4:(i+1)*s4], xq, n)
+			}
+		}
+	})
+	b.Run("q4_0/rows", func(b *testing.B) {
+		for b.Loop() {
+			DotQ4_0Rows(out, w4, s4, xq, n)
+		}
+	})
+}

@@ -69,3 +69,9 @@ func dotQ8_0x4AVX(w, x *byte, stride, nb int, out *[4]float32)
 
 //go:noescape
 func dotQ4_0x4AVX(w, x *byte, stride, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ8_0RowsAVX(w *byte, stride, rows int, x *byte, nb int, out *float32)
+
+//go:noescape
+func dotQ4_0RowsAVX(w *byte, stride, rows int, x *byte, nb int, out *float32)

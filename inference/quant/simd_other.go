@@ -18,3 +18,10 @@ func dotF16x4AVX(w *byte, x *float32, stride, n int, out *[4]float32) {
 }
 func dotQ8_0x4AVX(w, x *byte, stride, nb int, out *[4]float32) { panic("unreachable") }
 func dotQ4_0x4AVX(w, x *byte, stride, nb int, out *[4]float32) { panic("unreachable") }
+
+func dotQ8_0RowsAVX(w *byte, stride, rows int, x *byte, nb int, out *float32) {
+	panic("unreachable")
+}
+func dotQ4_0RowsAVX(w *byte, stride, rows int, x *byte, nb int, out *float32) {
+	panic("unreachable")
+}
