@@ -11,7 +11,7 @@ import (
 func BenchmarkEncode(b *testing.B) {
 	text := benchText(b)
 	toks := fuzzToks()
-	for _, name := range []string{"llama-spm", "gpt-2", "deepseek-coder", "falcon", "cl100k"} {
+	for _, name := range []string{"llama-spm", "gpt-2", "deepseek-coder", "falcon", "cl100k", "o200k"} {
 		tok := toks[name]
 		if tok == nil {
 			continue

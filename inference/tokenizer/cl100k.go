@@ -30,22 +30,26 @@ var cl100k struct {
 // afterwards. It is safe for concurrent use. Its ids equal tiktoken's;
 // EOS is <|endoftext|> and there is no BOS.
 func CL100K() (Tokenizer, error) {
-	cl100k.once.Do(func() { cl100k.tok, cl100k.err = buildCL100K() })
+	cl100k.once.Do(func() {
+		cl100k.tok, cl100k.err = buildTiktoken("cl100k_base.tiktoken", 100277, cl100kSpecial, preTokenizers["llama3"])
+	})
 	return cl100k.tok, cl100k.err
 }
 
-func buildCL100K() (*BPE, error) {
-	data, err := assets.Assets.ReadFile("cl100k_base.tiktoken")
+// buildTiktoken builds a tiktoken encoding from an embedded rank file:
+// size ids, the given special tokens, and a pre-tokenizer. Pairs merge by
+// the rank of their concatenation, as tiktoken does.
+func buildTiktoken(file string, size int, special map[string]int32, pre *preTokenizer) (*BPE, error) {
+	data, err := assets.Assets.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: cl100k_base ranks: %w", err)
+		return nil, fmt.Errorf("tokenizer: %s: %w", file, err)
 	}
-	const size = 100277
 	texts := make([]string, size)
 	types := make([]TokenType, size)
 	for i := range types {
 		types[i] = TypeUnused
 	}
-	rawToID := make(map[string]int32, 100256)
+	rawToID := make(map[string]int32, size)
 	for line := range bytes.Lines(data) {
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
@@ -53,26 +57,26 @@ func buildCL100K() (*BPE, error) {
 		}
 		sp := bytes.IndexByte(line, ' ')
 		if sp < 0 {
-			return nil, fmt.Errorf("tokenizer: cl100k_base: bad line %q: %w", line, ErrNoVocab)
+			return nil, fmt.Errorf("tokenizer: %s: bad line %q: %w", file, line, ErrNoVocab)
 		}
 		tok, err := base64.StdEncoding.AppendDecode(nil, line[:sp])
 		if err != nil {
-			return nil, fmt.Errorf("tokenizer: cl100k_base: %w", err)
+			return nil, fmt.Errorf("tokenizer: %s: %w", file, err)
 		}
 		rank, err := strconv.Atoi(string(line[sp+1:]))
 		if err != nil || rank < 0 || rank >= size {
-			return nil, fmt.Errorf("tokenizer: cl100k_base: bad rank in %q: %w", line, ErrNoVocab)
+			return nil, fmt.Errorf("tokenizer: %s: bad rank in %q: %w", file, line, ErrNoVocab)
 		}
 		texts[rank] = string(tok)
 		types[rank] = TypeNormal
 		rawToID[texts[rank]] = int32(rank)
 	}
-	for s, id := range cl100kSpecial {
+	for s, id := range special {
 		texts[id] = s
 		types[id] = TypeControl
 	}
-	t := &BPE{vocab: newVocab(texts, types), pre: preTokenizers["llama3"], rankMode: true, rawToID: rawToID}
-	t.bos, t.eos = -1, cl100kSpecial["<|endoftext|>"]
+	t := &BPE{vocab: newVocab(texts, types), pre: pre, rankMode: true, rawToID: rawToID}
+	t.bos, t.eos = -1, special["<|endoftext|>"]
 	t.pieces = texts
 	t.pieceID = map[string]int32{}
 	t.initBytes()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	tiktoken "github.com/pkoukk/tiktoken-go"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
@@ -19,6 +20,11 @@ import (
 var tiktokenOnce = sync.OnceValues(func() (*tiktoken.Tiktoken, error) {
 	tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader())
 	return tiktoken.GetEncoding("cl100k_base")
+})
+
+var tiktokenO200K = sync.OnceValues(func() (*tiktoken.Tiktoken, error) {
+	tiktokenOnce() // sets the offline loader
+	return tiktoken.GetEncoding("o200k_base")
 })
 
 // cl100kCorpus is a varied set of texts: prose, code, Unicode, numbers,
@@ -40,6 +46,9 @@ func cl100kCorpus(tb testing.TB) []string {
 		"https://example.com/path?q=1&r=two#frag user@example.org C:\\Windows\\System32",
 		strings.Repeat(" ", 100) + "x" + strings.Repeat("\n", 50) + strings.Repeat("ab", 200),
 		"\x00\x01\x7f control \t\v\f chars",
+		"camelCase McDonald's iPhone XMLHttpRequest ÀBC ÀbC aÀB ǅungla İstanbul ΣΊΣΥΦΟΣ",
+		"e\u0301te\u0301 n\u0303 नमस्ते दुनिया ภาษาไทย 한국어 \u0301x \u20dd",
+		"path/to/file.go\n// comment /* x */ a//b\r\n",
 	}
 	// The llama.cpp test texts, a good mix of edge cases.
 	if dir := findShared("tokenizers/llama.cpp-vocab"); dir != "" {
@@ -55,7 +64,7 @@ func cl100kCorpus(tb testing.TB) []string {
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	alphabet := []rune("aeiouAEIOU bcdXYZ0123456789  \n\t.,;:'\"!?()[]{}<>-_=+*/\\|@#$%^&~`éüßñçøåЖжΩπλ中文字日本한국🚀🦙\u00a0\u2003\r")
+	alphabet := []rune("aeiouAEIOU bcdXYZ0123456789  \n\t.,;:'\"!?()[]{}<>-_=+*/\\|@#$%^&~`éüßñçøåЖжΩπλ中文字日本한국🚀🦙\u00a0\u2003\r\u0301\u0903ǅʰऄ")
 	for range 300 {
 		n := rng.IntN(80)
 		var b strings.Builder
@@ -82,43 +91,58 @@ func findShared(rel string) string {
 	}
 }
 
-func TestCL100KMatchesTiktoken(t *testing.T) {
-	ref, err := tiktokenOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tokenizer.CL100K()
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestTiktokenEncodings(t *testing.T) {
 	corpus := cl100kCorpus(t)
-	pass := 0
-	for i, text := range corpus {
-		want := ref.EncodeOrdinary(text)
-		got := tok.Encode(text, tokenizer.EncodeOptions{})
-		if !slices.EqualFunc(got, want, func(a int32, b int) bool { return int(a) == b }) {
-			t.Errorf("text %d %q:\n got %v\nwant %v", i, text, got, want)
-			continue
-		}
-		if n := tok.Count(text); n != len(want) {
-			t.Errorf("text %d: Count %d, want %d", i, n, len(want))
-		}
-		if dec := tok.Decode(got); dec != text {
-			t.Errorf("text %d: Decode = %q", i, dec)
-		}
-		pass++
-	}
-	t.Logf("cl100k_base: %d/%d texts identical to tiktoken-go", pass, len(corpus))
-	if tok.VocabSize() != 100277 || tok.EOS() != 100257 || tok.BOS() != -1 {
-		t.Errorf("vocab %d eos %d bos %d", tok.VocabSize(), tok.EOS(), tok.BOS())
-	}
-	// Special tokens only when asked.
-	got := tok.Encode("a<|endoftext|>b", tokenizer.EncodeOptions{ParseSpecial: true})
-	if !slices.Contains(got, 100257) {
-		t.Errorf("ParseSpecial: %v", got)
-	}
-	if slices.Contains(tok.Encode("a<|endoftext|>b", tokenizer.EncodeOptions{}), 100257) {
-		t.Error("special token parsed without ParseSpecial")
+	for _, enc := range []struct {
+		name  string
+		ours  func() (tokenizer.Tokenizer, error)
+		ref   func() (*tiktoken.Tiktoken, error)
+		size  int
+		eos   int32
+		extra string
+	}{
+		{"cl100k_base", tokenizer.CL100K, tiktokenOnce, 100277, 100257, "<|endoftext|>"},
+		{"o200k_base", tokenizer.O200K, tiktokenO200K, 200019, 199999, "<|endofprompt|>"},
+	} {
+		t.Run(enc.name, func(t *testing.T) {
+			ref, err := enc.ref()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := enc.ours()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pass := 0
+			for i, text := range corpus {
+				want := ref.EncodeOrdinary(text)
+				got := tok.Encode(text, tokenizer.EncodeOptions{})
+				if !slices.EqualFunc(got, want, func(a int32, b int) bool { return int(a) == b }) {
+					t.Errorf("text %d %q:\n got %v\nwant %v", i, text, got, want)
+					continue
+				}
+				if n := tok.Count(text); n != len(want) {
+					t.Errorf("text %d: Count %d, want %d", i, n, len(want))
+				}
+				if dec := tok.Decode(got); dec != text {
+					t.Errorf("text %d: Decode = %q", i, dec)
+				}
+				pass++
+			}
+			t.Logf("%s: %d/%d texts identical to tiktoken-go", enc.name, pass, len(corpus))
+			if tok.VocabSize() != enc.size || tok.EOS() != enc.eos || tok.BOS() != -1 {
+				t.Errorf("vocab %d eos %d bos %d", tok.VocabSize(), tok.EOS(), tok.BOS())
+			}
+			// Special tokens only when asked.
+			text := "a" + enc.extra + "b"
+			if got := tok.Encode(text, tokenizer.EncodeOptions{ParseSpecial: true}); len(got) != 3 || got[1] < int32(enc.size)-300 {
+				t.Errorf("ParseSpecial: %v", got)
+			}
+			want := ref.EncodeOrdinary(text)
+			if got := tok.Encode(text, tokenizer.EncodeOptions{}); len(got) != len(want) {
+				t.Errorf("special token parsed without ParseSpecial: %v", got)
+			}
+		})
 	}
 }
 
@@ -215,4 +239,40 @@ func BenchmarkCL100K(b *testing.B) {
 			loopCPU(b, len(text), func() { ref.EncodeOrdinary(text) })
 		})
 	}
+}
+
+// FuzzTiktoken compares cl100k_base and o200k_base with tiktoken-go on
+// arbitrary valid UTF-8.
+func FuzzTiktoken(f *testing.F) {
+	for _, s := range []string{"Hello world", "camelCase ÀBC", "e\u0301 'S 1234", "  \n\n x/\r\n", "ǅungla नमस्ते"} {
+		f.Add(s)
+	}
+	type pair struct {
+		ours tokenizer.Tokenizer
+		ref  *tiktoken.Tiktoken
+	}
+	var pairs []pair
+	for _, p := range []struct {
+		ours func() (tokenizer.Tokenizer, error)
+		ref  func() (*tiktoken.Tiktoken, error)
+	}{{tokenizer.CL100K, tiktokenOnce}, {tokenizer.O200K, tiktokenO200K}} {
+		o, err1 := p.ours()
+		r, err2 := p.ref()
+		if err1 != nil || err2 != nil {
+			f.Fatal(err1, err2)
+		}
+		pairs = append(pairs, pair{o, r})
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			t.Skip()
+		}
+		for _, p := range pairs {
+			want := p.ref.EncodeOrdinary(text)
+			got := p.ours.Encode(text, tokenizer.EncodeOptions{})
+			if !slices.EqualFunc(got, want, func(a int32, b int) bool { return int(a) == b }) {
+				t.Fatalf("%q:\n got %v\nwant %v", text, got, want)
+			}
+		}
+	})
 }

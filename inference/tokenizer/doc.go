@@ -27,8 +27,10 @@
 // hand-derived splits only. Unigram ("t5") and RWKV vocabularies are not
 // implemented and yield ErrUnsupported.
 //
-// CL100K returns OpenAI's cl100k_base encoding, built from ranks embedded
-// in the binary; its ids are identical to tiktoken's.
+// CL100K and O200K return OpenAI's cl100k_base (GPT-3.5/GPT-4) and
+// o200k_base (GPT-4o/GPT-4.1) encodings, built on first use from ranks
+// embedded in the binary; their ids are identical to tiktoken's (tested
+// and fuzzed against tiktoken-go).
 //
 // # Encoding and decoding
 //
@@ -50,7 +52,7 @@
 //
 // # Concurrency
 //
-// The Tokenizer values returned by FromGGUF, NewSPM, NewBPE, NewWPM and CL100K are
+// The Tokenizer values returned by FromGGUF, NewSPM, NewBPE, NewWPM, CL100K and O200K are
 // immutable and safe for concurrent use; per-call scratch space comes from
 // sync.Pools. A StreamDecoder belongs to one goroutine.
 package tokenizer

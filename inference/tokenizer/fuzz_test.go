@@ -44,6 +44,9 @@ var fuzzToks = sync.OnceValue(func() map[string]tokenizer.Tokenizer {
 	if t, err := tokenizer.CL100K(); err == nil {
 		m["cl100k"] = t
 	}
+	if t, err := tokenizer.O200K(); err == nil {
+		m["o200k"] = t
+	}
 	return m
 })
 
