@@ -33,6 +33,16 @@
 // Options.Skip skips single subtests by their name below the suite (for
 // example "Rename/Errors/DirIntoItself") with a logged reason.
 //
-// Each subtest calls newFS once for a fresh, empty provider. The suite
-// knows nothing of any implementation.
+// The subtests, by the names Skip takes: RoundTrip (Text/..., Binary/N,
+// Overwrite), Parents, Stat, List, Mkdir, Errors (one per bad call, and
+// PathError), Rename (File, ReplaceFile, Tree, DirOntoEmptyDir, Self,
+// Errors/...), Remove, WriteOptions (Create, MustExist, IfVersion), Meta,
+// File, Concurrent, Walk, Versioner, MetaSetter, Watcher; with ReadOnly,
+// ReadOnly and Walk.
+//
+// Each top-level subtest calls newFS once for a fresh, empty provider;
+// nested subtests share it. Every call carries the context from
+// Options.Context (by default an admin principal named "fstest", so a
+// namespace with access control lets the suite through and authors can be
+// checked). The suite knows nothing of any implementation.
 package fstest

@@ -85,6 +85,10 @@
 // Options.MaxFileSize (default 1 GiB); a larger write fails with
 // fs.ErrTooLarge and changes nothing.
 //
+// Commits fsync (fdatasync) unless Options.NoSync. The freelist is not
+// written to disk (bbolt NoFreelistSync): a commit writes a page less, and
+// opening after a crash rebuilds the freelist by scanning the file.
+//
 // Concurrent writers share commits (group commit): a writer that finds no
 // commit in progress commits at once; writers that arrive meanwhile queue
 // and are committed together by the first of them, with one fsync. Every
@@ -125,7 +129,9 @@
 // Every change appends events in its own transaction: OpMkdir for each
 // directory created (explicitly or as a missing parent), OpWrite for a new
 // version (SetMeta too, since it makes one), OpRemove once for a removed
-// file or tree, OpRename once for a moved file or tree. Sequence numbers
+// file or tree, OpRename once for a moved file or tree (a file it replaced
+// at the destination is gone with it, without an event of its own; an
+// index drops what it had at Dest). Sequence numbers
 // start at 1 and increase by one per event; a failed operation logs
 // nothing. Notify's channels get a non-blocking signal after each commit
 // that logged something. The log is never trimmed.
