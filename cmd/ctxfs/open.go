@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/ctxfs/ctxfs/api"
 	ctxfs "github.com/ctxfs/ctxfs/fs"
 	"github.com/ctxfs/ctxfs/fs/local"
 	"github.com/ctxfs/ctxfs/tokens"
@@ -21,7 +23,9 @@ func (a *app) logger() *slog.Logger {
 }
 
 // system opens the data directory for this command, closing it when the
-// command ends.
+// command ends. Commands that need the store itself (import, reindex,
+// prune, mounts, serve) use it; while a server owns the directory they
+// wait for its lock and then fail with a message that says so.
 func (a *app) system(ctx context.Context) (*local.System, error) {
 	counter, err := tokens.Default()
 	if err != nil {
@@ -39,14 +43,41 @@ func (a *app) system(ctx context.Context) (*local.System, error) {
 	return sys, nil
 }
 
-// fsys returns the namespace to act on and a context carrying the
-// principal the command acts as: the local owner of the data directory.
+// fsys returns the namespace to act on and a context carrying the principal
+// the command acts as: the owner of the data directory (an admin), or the
+// principal named by as. When a server owns the data directory, requests
+// go through its unix socket; otherwise the command opens the store itself.
 func (a *app) fsys(ctx context.Context) (ctxfs.FS, context.Context, error) {
+	return a.fsysAs(ctx, "")
+}
+
+// fsysAs is fsys acting as principal as ("" for the owner).
+func (a *app) fsysAs(ctx context.Context, as string) (ctxfs.FS, context.Context, error) {
+	if as != "" {
+		if err := ctxfs.ValidPrincipalName(as); err != nil {
+			return nil, nil, usageError{err}
+		}
+	}
+	c, err := api.DialSocket(ctx, a.dataDir())
+	switch {
+	case err == nil:
+		a.onClose(c.Close)
+		if as != "" {
+			c = c.As(as)
+		}
+		return c, ctxfs.WithPrincipal(ctx, ownerPrincipal()), nil
+	case !errors.Is(err, api.ErrNoServer):
+		return nil, nil, err
+	}
 	sys, err := a.system(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return sys.NS, ctxfs.WithPrincipal(ctx, ownerPrincipal()), nil
+	pr := ownerPrincipal()
+	if as != "" {
+		pr = ctxfs.Principal{Name: as}
+	}
+	return sys.NS, ctxfs.WithPrincipal(ctx, pr), nil
 }
 
 // ownerPrincipal is who local commands act as: the user running them, with

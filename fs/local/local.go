@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ctxfs/ctxfs/auth"
 	"github.com/ctxfs/ctxfs/fs"
 	"github.com/ctxfs/ctxfs/fs/index"
 	"github.com/ctxfs/ctxfs/fs/store"
@@ -53,6 +54,7 @@ type System struct {
 	Dir   string
 	Store *store.Store
 	NS    *fs.Namespace
+	Auth  *auth.Registry // principals, tokens and access rules
 
 	opts Options
 	log  *slog.Logger
@@ -92,8 +94,12 @@ func Open(ctx context.Context, dir string, opts Options) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &System{Dir: dir, Store: st, opts: opts, log: opts.Logger, hosts: map[string]*hostMount{}}
+	s := &System{Dir: dir, Store: st, Auth: auth.New(st), opts: opts, log: opts.Logger, hosts: map[string]*hostMount{}}
 	s.NS = fs.NewNamespace(st, fs.NamespaceOptions{Searcher: searcher{s}})
+	if err := s.ReloadPolicy(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	kvs, err := st.SysList(ctx, mountsBucket)
 	if err != nil {
 		st.Close()
@@ -111,6 +117,17 @@ func Open(ctx context.Context, dir string, opts Options) (*System, error) {
 		}
 	}
 	return s, nil
+}
+
+// ReloadPolicy loads the stored access rules into the namespace; call it
+// after changing rules through Auth.
+func (s *System) ReloadPolicy(ctx context.Context) error {
+	pol, err := s.Auth.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	s.NS.SetPolicy(pol)
+	return nil
 }
 
 func (s *System) attach(m Mount) error {
