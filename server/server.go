@@ -43,7 +43,7 @@ type Options struct {
 	// ShutdownTimeout bounds the drain on shutdown; zero means 10 s.
 	ShutdownTimeout time.Duration
 	// Ready, if not nil, is called once every door is up.
-	Ready func(addr net.Addr)
+	Ready  func(addr net.Addr)
 	Logger *slog.Logger
 }
 
