@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startDaemon starts `ctxfs ARGS...` in the background and waits until it
+// prints a line containing ready on stderr.
+func startDaemon(t *testing.T, data, ready string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "CTXFS_DATA="+data)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("ctxfs %v exited before it was ready", args)
+			}
+			if strings.Contains(l, ready) {
+				go func() {
+					for range lines {
+					}
+				}()
+				return cmd
+			}
+		case <-deadline:
+			t.Fatalf("ctxfs %v not ready after 30s", args)
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestServe(t *testing.T) {
+	data := t.TempDir()
+	var alice, root struct{ Token string }
+	json.Unmarshal([]byte(mustRun(t, data, nil, "principal", "add", "alice", "--json")), &alice)
+	json.Unmarshal([]byte(mustRun(t, data, nil, "principal", "add", "root", "--admin", "--json")), &root)
+	if !strings.HasPrefix(alice.Token, "ctxfs_") {
+		t.Fatalf("principal add printed no token: %+v", alice)
+	}
+	addr := freeAddr(t)
+	srv := startDaemon(t, data, "serving", "serve", "--addr", addr)
+
+	// The CLI works meanwhile, through the unix socket.
+	mustRun(t, data, []byte("bob's secret"), "put", "/memory/bob/p.md")
+	mustRun(t, data, []byte("tea please"), "put", "/memory/alice/p.md")
+	if got := mustRun(t, data, nil, "cat", "/memory/bob/p.md"); got != "bob's secret" {
+		t.Fatalf("cat through the socket = %q", got)
+	}
+	if got := mustRun(t, data, nil, "search", "tea", "--json"); !strings.Contains(got, "/memory/alice/p.md") {
+		t.Fatalf("search through the socket = %s", got)
+	}
+	get := func(token, path string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	cases := []struct {
+		token, path string
+		code        int
+	}{
+		{alice.Token, "/v1/fs/memory/alice/p.md", 200},
+		{alice.Token, "/v1/fs/memory/bob/p.md", 403},
+		{root.Token, "/v1/fs/memory/bob/p.md", 200},
+		{"", "/v1/fs/memory/alice/p.md", 401},
+		{"ctxfs_wrong", "/v1/fs/memory/alice/p.md", 401},
+		{"", "/healthz", 200},
+	}
+	for _, c := range cases {
+		if code, body := get(c.token, c.path); code != c.code {
+			t.Errorf("GET %s with token %.10q: %d %s, want %d", c.path, c.token, code, body, c.code)
+		}
+	}
+	if code, body := get("", "/metrics"); code != 200 || !strings.Contains(body, "ctxfs_http_requests_total") {
+		t.Errorf("/metrics: %d %.200s", code, body)
+	}
+	// SIGTERM drains and exits 0, removing the socket; the store is then
+	// free for a direct open.
+	srv.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- srv.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop after SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(data, "ctxfs.sock")); !os.IsNotExist(err) {
+		t.Errorf("socket left behind: %v", err)
+	}
+	if got := mustRun(t, data, nil, "cat", "/memory/alice/p.md"); got != "tea please" {
+		t.Fatalf("after shutdown: %q", got)
+	}
+}
+
+func TestServeAnonymousRefusedRemote(t *testing.T) {
+	data := t.TempDir()
+	r := runCLI(t, data, nil, "serve", "--addr", "0.0.0.0:0", "--anonymous-as", "alice")
+	if r.code != 1 || !strings.Contains(r.stderr, "non-loopback") {
+		t.Fatalf("anonymous on 0.0.0.0: %+v", r)
+	}
+}
+
+func TestMountCommand(t *testing.T) {
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skip("no /dev/fuse: install fuse3 (CI does)")
+	}
+	if _, err := exec.LookPath("fusermount3"); err != nil {
+		t.Skip("no fusermount3: install fuse3 (CI does)")
+	}
+	data := t.TempDir()
+	mnt := t.TempDir()
+	m := startDaemon(t, data, "mounted at", "mount", mnt)
+	if err := os.WriteFile(filepath.Join(mnt, "a.md"), []byte("written in the mount"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRun(t, data, nil, "cat", "/a.md"); got != "written in the mount" {
+		t.Fatalf("CLI sees %q", got)
+	}
+	mustRun(t, data, []byte("written by the CLI"), "put", "/b.md")
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		b, err := os.ReadFile(filepath.Join(mnt, "b.md"))
+		if err == nil && string(b) == "written by the CLI" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mount does not show the CLI's write: %q %v", b, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// SIGKILL leaves a stale mount; the next mount clears it and the
+	// closed file is there.
+	m.Process.Signal(syscall.SIGKILL)
+	m.Wait()
+	m2 := startDaemon(t, data, "mounted at", "mount", mnt)
+	b, err := os.ReadFile(filepath.Join(mnt, "a.md"))
+	if err != nil || string(b) != "written in the mount" {
+		t.Fatalf("after SIGKILL and remount: %q %v", b, err)
+	}
+	m2.Process.Signal(syscall.SIGTERM)
+	if err := m2.Wait(); err != nil {
+		t.Fatalf("mount after SIGTERM: %v", err)
+	}
+	if out, _ := exec.Command("mount").Output(); strings.Contains(string(out), mnt) {
+		t.Fatalf("still mounted after SIGTERM:\n%s", out)
+	}
+}
