@@ -23,7 +23,8 @@
 // F32 and F16 weights are multiplied by float32 activations directly.
 //
 // Every kernel has a portable Go version; on amd64 with AVX2, FMA and F16C an assembly
-// version is used instead (see [HasSIMD]). The tests check both against each other.
+// version is used instead (see [HasSIMD]). The tests check both against each other, and
+// building with -tags purego leaves the assembly out entirely.
 //
 // The kernels are safe for concurrent use; they write only to their dst arguments.
 package quant

@@ -1,3 +1,5 @@
+//go:build !purego
+
 package quant
 
 import "golang.org/x/sys/cpu"

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 DATA ones16<>+0(SB)/4, $0x00010001
