@@ -239,6 +239,7 @@ is given (a VM that evicts the page cache turns a mapped run into a disk test).`
 	f.IntVar(&o.PromptTokens, "prompt-tokens", 128, "prompt tokens to prefill")
 	f.IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to decode")
 	f.BoolVar(&o.MMap, "mmap", false, "map the weights instead of reading them into memory")
+	f.IntVar(&o.Repeat, "repeat", 1, "run prefill and decode this many times and report the fastest")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
