@@ -52,7 +52,7 @@ type ExecPolicy struct {
 	Allowed []string
 	// Mounts overrides the policy for the AFS mounts at these AFS paths
 	// (the path "/" names the root provider).
-	Mounts map[fs.Path]ExecPolicy
+	Mounts map[string]ExecPolicy
 }
 
 // Validate checks the policy names.
@@ -226,7 +226,7 @@ func actionFail(code, msg string) actionResult {
 }
 
 func (h *handler) execPolicy(mount fs.Path) ExecPolicy {
-	if p, ok := h.opts.Exec.Mounts[mount]; ok {
+	if p, ok := h.opts.Exec.Mounts[string(mount)]; ok {
 		return p
 	}
 	return h.opts.Exec
