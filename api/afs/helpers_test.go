@@ -327,3 +327,9 @@ func decode(tb testing.TB, s string) any {
 	}
 	return v
 }
+
+func newServer(tb testing.TB, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return srv
+}

@@ -397,8 +397,8 @@ func (h *handler) rename(ctx context.Context, raw json.RawMessage) (any, error) 
 	if ms, md := h.mountOf(src), h.mountOf(dst); ms != md {
 		return nil, runtimeErr("cannot rename across mounts: %s is on %s, %s on %s", src, ms, dst, md)
 	}
-	if src == dst {
-		return nil, runtimeErr("%s and newPath are the same", src)
+	if dst.Within(src) {
+		return nil, runtimeErr("cannot move %s into itself (%s)", src, dst)
 	}
 	nsrc, ndst := h.ns(src), h.ns(dst)
 	unlock := h.locks.lock(ndst)
@@ -414,14 +414,24 @@ func (h *handler) rename(ctx context.Context, raw json.RawMessage) (any, error) 
 	} else if !fs.IsNotExist(err) {
 		return nil, err
 	}
-	if parent := ndst.Dir(); parent != ndst {
-		if _, err := h.fsys.Stat(ctx, parent); fs.IsNotExist(err) {
-			if err := h.fsys.Mkdir(ctx, parent); err != nil {
-				return nil, err
-			}
+	// Create the missing parents of the destination, and remove them again
+	// if the rename fails, so that a failed call changes nothing.
+	var created []fs.Path
+	for d := ndst.Dir(); !d.IsRoot(); d = d.Dir() {
+		if _, err := h.fsys.Stat(ctx, d); !fs.IsNotExist(err) {
+			break
+		}
+		created = append(created, d)
+	}
+	if len(created) > 0 {
+		if err := h.fsys.Mkdir(ctx, created[0]); err != nil {
+			return nil, err
 		}
 	}
 	if err := h.fsys.Rename(ctx, nsrc, ndst); err != nil {
+		for _, d := range created {
+			h.fsys.Remove(ctx, d, false)
+		}
 		return nil, err
 	}
 	return map[string]any{"message": fmt.Sprintf("Renamed %s to %s", src, dst)}, nil
