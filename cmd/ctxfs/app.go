@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	ctxfs "github.com/ctxfs/ctxfs/fs"
+	"github.com/ctxfs/ctxfs/inference"
 )
 
 // commands holds the constructors of the top-level commands; each command's
@@ -35,6 +36,8 @@ type app struct {
 	stderr io.Writer
 
 	closers []func() error
+	// model is the local inference engine of serve --model, if any.
+	model *inference.Engine
 }
 
 // usageError marks an error in how the command was called (exit status 2).

@@ -53,6 +53,9 @@ SIGINT or SIGTERM drains requests, unmounts and closes the store.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := a.openModel(); err != nil {
+				return err
+			}
 			sys, err := a.system(ctx)
 			if err != nil {
 				return err
@@ -100,6 +103,8 @@ SIGINT or SIGTERM drains requests, unmounts and closes the store.`,
 	f.Int64Var(&maxBody, "max-body", 64<<20, "largest request body in bytes")
 	f.StringVar(&anonymus, "anonymous-as", "", "requests without a token act as this principal (config auth.anonymous; loopback only)")
 	f.BoolVar(&force, "force-anonymous", false, "allow --anonymous-as on a non-loopback address")
+	f.String("model", "", "serve this GGUF model on the OpenAI-compatible /v1/models, /v1/completions, /v1/chat/completions")
+	f.Bool("in-memory", false, "with --model: read the weights into memory instead of mapping the file")
 	return c
 }
 
