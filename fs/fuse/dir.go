@@ -227,7 +227,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	// The new file exists only here until its first commit (at close at
 	// the latest), so that creating and writing a file makes exactly one
 	// version.
-	n := &fileNode{m: d.m, pending: true, dirty: true, mtime: time.Now()}
+	n := &fileNode{m: d.m, pending: true, dirty: true, mtime: time.Now(), lastPath: p}
 	n.buf = newBuffer(d.m.opts.MemoryBuffer, d.m.opts.TempDir)
 	d.m.pending.Add(1)
 	d.m.register(n)
@@ -266,13 +266,19 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	if info.Kind == fs.KindDir {
 		return syscall.EISDIR
 	}
+	if fn != nil {
+		// Until it is marked, an open of the inode would read the path,
+		// which is about to be gone.
+		fn.mu.Lock()
+		defer fn.mu.Unlock()
+	}
 	d.m.expectChange(fs.OpRemove, p, "")
 	if err := d.m.fsys.Remove(ctx, p, false); err != nil {
 		d.m.unexpect(fs.OpRemove, p, "")
 		return errno(err)
 	}
 	if fn != nil {
-		fn.markUnlinked()
+		fn.markUnlinkedLocked()
 	}
 	return 0
 }
@@ -387,12 +393,15 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 				}
 			}
 		}
-		if dstFile != nil && dstFile.isPending() {
-			dstFile.markUnlinked()
-		}
 	}
 	if si.Kind == fs.KindDir && dst.Within(src) {
 		return syscall.EINVAL
+	}
+	if dstFile != nil && dstFile != srcFile {
+		// The replaced inode is marked gone in the same breath as the
+		// rename, so that no open of it reads the new file at its path.
+		dstFile.mu.Lock()
+		defer dstFile.mu.Unlock()
 	}
 	d.m.expectChange(fs.OpRename, src, dst)
 	if err := d.m.fsys.Rename(ctx, src, dst); err != nil {
@@ -400,7 +409,12 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 		return errno(err)
 	}
 	if dstFile != nil && dstFile != srcFile {
-		dstFile.markUnlinked()
+		dstFile.markUnlinkedLocked()
+	}
+	if srcFile != nil && srcFile != dstFile {
+		srcFile.mu.Lock()
+		srcFile.lastPath = dst
+		srcFile.mu.Unlock()
 	}
 	return 0
 }
@@ -504,6 +518,31 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	info := h.infos[name]
 	if info == nil {
+		return h.d.Lookup(ctx, name, out)
+	}
+	if ch := h.d.GetChild(name); ch != nil {
+		// The listing may be older than what the inode knows (a rename
+		// since): a known inode keeps its own state, or is looked up
+		// afresh when its kind differs.
+		switch n := ch.Operations().(type) {
+		case *fileNode:
+			if info.Kind == fs.KindFile {
+				n.mu.Lock()
+				ok := !n.unlinked
+				if ok {
+					n.attrLocked(&out.Attr)
+				}
+				n.mu.Unlock()
+				if ok {
+					return ch, 0
+				}
+			}
+		case *dirNode:
+			if info.Kind == fs.KindDir {
+				h.d.m.fillAttr(info, &out.Attr)
+				return ch, 0
+			}
+		}
 		return h.d.Lookup(ctx, name, out)
 	}
 	return h.d.m.childInode(ctx, &h.d.Inode, name, info, out), 0

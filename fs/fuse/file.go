@@ -45,6 +45,7 @@ type fileNode struct {
 	mtime    time.Time // of the last change to buf
 	writers  int       // open handles that may write
 	info     *fs.Info  // last known committed state; nil when unknown
+	lastPath fs.Path   // where the file was last known to be
 	infoAt   time.Time // when info was learnt
 	cached   cacheKey  // the version whose pages the kernel may hold
 	gen      uint64    // +1 per commit, so read handles reopen the new version
@@ -61,15 +62,22 @@ var (
 	_ gofs.NodeListxattrer   = (*fileNode)(nil)
 )
 
-// lookedUp records info from a lookup or listing and fills a.
-func (n *fileNode) lookedUp(info *fs.Info, a *gofuse.Attr) {
+// lookedUp records info from a lookup or listing and fills a. It refuses
+// (false) when n was removed or replaced meanwhile: info then describes
+// another file, which needs an inode of its own.
+func (n *fileNode) lookedUp(info *fs.Info, a *gofuse.Attr) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.unlinked {
+		return false
+	}
+	n.lastPath = info.Path
 	if n.info == nil || info.Version != n.info.Version || info.Modified != n.info.Modified || info.Size != n.info.Size {
 		n.info = info.Clone()
 	}
 	n.infoAt = time.Now()
 	n.attrLocked(a)
+	return true
 }
 
 // fresh reports whether info may be used without asking the file system.
@@ -217,6 +225,7 @@ func (n *fileNode) commitLocked(ctx context.Context) error {
 		n.dirty = false
 		return nil
 	}
+	n.lastPath = p
 	n.m.expectChange(fs.OpWrite, p, "")
 	info, err := n.m.fsys.Write(ctx, p, n.buf.Reader(), fs.WriteOptions{})
 	if err != nil {
@@ -262,13 +271,17 @@ func (n *fileNode) dropBufLocked() {
 // markUnlinked records that the file was removed or replaced.
 func (n *fileNode) markUnlinked() {
 	n.mu.Lock()
+	n.markUnlinkedLocked()
+	n.mu.Unlock()
+}
+
+func (n *fileNode) markUnlinkedLocked() {
 	n.unlinked = true
 	if n.pending {
 		n.pending = false
 		n.m.pending.Add(-1)
 	}
 	n.dirty = false
-	n.mu.Unlock()
 }
 
 func (n *fileNode) isUnlinked() bool {
@@ -338,12 +351,13 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	ctx = n.m.ctx(ctx)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.unlinked && n.buf == nil {
-		// Replaced or removed after the kernel resolved the name:
-		// ESTALE makes open(2) resolve it again and find the new file.
+	if n.unlinked && n.buf == nil && writable {
+		// Replaced or removed after the kernel resolved the name, and
+		// writes to it would go nowhere: ESTALE makes open(2) resolve
+		// the name again.
 		return nil, 0, syscall.ESTALE
 	}
-	if n.buf != nil {
+	if n.buf != nil && (n.dirty || n.pending) {
 		// Being written here: reads come from the buffer, and the
 		// kernel's pages may predate it.
 		h, en := n.newHandle(ctx, flags)
@@ -354,6 +368,10 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	// opened even if the file is replaced before the first read. It also
 	// tells the file's current state.
 	before := n.cached
+	var told cacheKey // the version whose attributes the kernel has
+	if n.info != nil {
+		told = keyOf(n.info)
+	}
 	h := &handle{n: n}
 	if err := h.openNow(ctx); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -374,8 +392,14 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		wh.file, wh.data, wh.hasData, wh.gen = h.file, h.data, h.hasData, h.gen
 		h = wh
 	}
+	if keyOf(n.info) != told {
+		// The kernel's size is of another version than the one opened:
+		// make it ask again before it reads (attributes only; offset
+		// -1 touches no pages, so this cannot wait on a read).
+		n.NotifyContent(-1, 0)
+	}
 	var fuseFlags uint32
-	if n.cached == before && n.buf == nil {
+	if n.cached == before && !n.dirty {
 		// The kernel keeps the pages it holds only when they are of
 		// the version that is current now.
 		fuseFlags |= gofuse.FOPEN_KEEP_CACHE
@@ -394,9 +418,17 @@ const smallFile = 256 << 10
 func (h *handle) openNow(ctx context.Context) error {
 	n := h.n
 	p, ok := n.m.pathOf(&n.Inode)
-	if !ok {
-		return fs.ErrNotExist
+	if !ok || n.unlinked {
+		// The inode was displaced from the tree, replaced or removed
+		// after the kernel resolved the name to it. The file now at its
+		// last path is opened, as if the open came just after the
+		// change; the caller makes the kernel take its attributes.
+		if n.lastPath == "" {
+			return fs.ErrNotExist
+		}
+		p = n.lastPath
 	}
+	n.lastPath = p
 	f, err := n.m.fsys.Open(ctx, p)
 	if err != nil {
 		return err

@@ -82,3 +82,5 @@ func testCtx() context.Context {
 // storeOpts are the store options of the tests: no fsync, which the
 // mount's behaviour does not depend on.
 func storeOpts() store.Options { return store.Options{NoSync: true} }
+
+func mustPath(s string) fs.Path { return fs.MustParse(s) }

@@ -242,8 +242,7 @@ func (m *mount) childInode(ctx context.Context, parent *gofs.Inode, name string,
 	if ch := parent.GetChild(name); ch != nil {
 		switch n := ch.Operations().(type) {
 		case *fileNode:
-			if info.Kind == fs.KindFile && !n.isUnlinked() {
-				n.lookedUp(info, &out.Attr)
+			if info.Kind == fs.KindFile && n.lookedUp(info, &out.Attr) {
 				return ch
 			}
 		case *dirNode:
