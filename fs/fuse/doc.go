@@ -31,12 +31,21 @@
 // the kernel forgets and looks it up again. Inode numbers are go-fuse's
 // automatic ones; they are stable while the kernel holds the inode.
 //
-// A file's inode goes stale when its file is replaced or removed (by a
-// rename onto it, say) after the kernel resolved its name; operations on
-// it then answer ESTALE, which makes the kernel resolve the name again
-// (open(2) and stat(2) retry) instead of failing. An open handle keeps
-// the version it opened: a file up to 256 KiB is read whole at open (one
-// trip to the file system), a larger one reads from the version opened.
+// Open opens the file system's current version at once and the handle
+// keeps reading it: a file up to 256 KiB is read whole at open (one trip
+// to the file system), a larger one through the fs.File opened. If the
+// version opened is not the one whose size the kernel holds (another door
+// wrote meanwhile), the open invalidates the inode's attributes, so size
+// and content always agree.
+//
+// Concurrent renames are the delicate case: the file system changes at
+// once, go-fuse's tree only when the rename returns. A replaced inode is
+// marked gone under its lock in the same step as the rename; lookups and
+// readdirplus never lend a known inode the attributes of another file; a
+// read-only open of an inode that was replaced after the kernel resolved
+// its name opens the file now at its path (as if the open came just
+// after the rename), and a writable one answers ESTALE, which makes
+// open(2) resolve the name again.
 //
 // Attributes: files are 0644 and directories 0755 (0444/0555 when the
 // mount or the provider is read-only), owned by the mounting user; nlink
@@ -94,6 +103,18 @@
 // A new file is refused at once (EROFS) in a directory the provider
 // marks read-only (a read-only host directory); a refusal by the access
 // policy shows when the file is first committed, at close.
+//
+// # Extended attributes
+//
+// A file's version, token count, author and time are the read-only
+// attributes user.ctxfs.version, user.ctxfs.tokens, user.ctxfs.author
+// and user.ctxfs.modified (RFC 3339); its user metadata KEY=VALUE is
+// user.ctxfs.meta.KEY, which setxattr and removexattr change through
+// fs.MetaSetter (one new version with the same content each, like the
+// other doors' metadata changes; XATTR_CREATE and XATTR_REPLACE are
+// honoured). listxattr lists them all. Setting a system field is EPERM,
+// other names ENOTSUP. A file created here shows no attributes until its
+// first version; setting metadata on it commits that version first.
 //
 // # Views
 //

@@ -201,6 +201,57 @@ func TestXattrs(t *testing.T) {
 	}
 }
 
+// TestXattrsWhileWriting checks that reading the attributes of a file
+// being created makes no version, and that setting metadata on it does.
+func TestXattrsWhileWriting(t *testing.T) {
+	st, mnt := mountStore(t, Options{})
+	name := filepath.Join(mnt, "new.md")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("draft")
+	buf := make([]byte, 1024)
+	if n, err := unix.Listxattr(name, buf); err != nil || n != 0 {
+		t.Errorf("listxattr of an uncommitted file: %q %v", buf[:n], err)
+	}
+	if _, err := getxattr(name, XattrVersion); errnoOf(err) != syscall.ENODATA {
+		t.Errorf("version of an uncommitted file: %v", err)
+	}
+	if _, err := st.Stat(testCtx(), "/new.md"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("reading attributes committed the file: %v", err)
+	}
+	if err := unix.Setxattr(name, MetaPrefix+"status", []byte("draft"), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(" and more")
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Stat(testCtx(), "/new.md")
+	if err != nil || info.Meta["status"] != "draft" || info.Size != int64(len("draft and more")) {
+		t.Errorf("after close: %+v %v", info, err)
+	}
+}
+
+// TestNoNotifications checks the fallback for a provider without a change
+// log: another door's write shows once the kernel's attribute timeout
+// ends, and an open after it reads the new content.
+func TestNoNotifications(t *testing.T) {
+	st := newStore(t, storeOpts())
+	_, mnt := mountFS(t, plainFS{st}, Options{})
+	name := filepath.Join(mnt, "a.txt")
+	mustWrite(t, name, "one")
+	mustRead(t, name)
+	if _, err := st.Write(testCtx(), "/a.txt", strings.NewReader("two, longer"), fs.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seen after %v without notifications", waitFor(t, "write through the store", func() bool {
+		b, _ := os.ReadFile(name)
+		return string(b) == "two, longer"
+	}))
+}
+
 func contains(list []string, s string) bool {
 	for _, e := range list {
 		if e == s {

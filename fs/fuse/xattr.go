@@ -22,17 +22,17 @@ const (
 	xattrPrefix   = "user.ctxfs."
 )
 
-// committedInfo returns the file system's current information of the file,
-// committing a file created here first: attributes describe versions.
+// committedInfo returns the file system's current information of the
+// file. A file created here and not yet committed has none (nil): its
+// attributes appear with its first version, and reading them must not
+// make one (ls -l lists attributes of files being written).
 func (n *fileNode) committedInfo(ctx context.Context) (*fs.Info, syscall.Errno) {
 	n.mu.Lock()
-	if n.pending {
-		if err := n.commitLocked(ctx); err != nil {
-			n.mu.Unlock()
-			return nil, errno(err)
-		}
-	}
+	pending := n.pending
 	n.mu.Unlock()
+	if pending {
+		return nil, 0
+	}
 	p, ok := n.m.pathOf(&n.Inode)
 	if !ok {
 		return nil, syscall.ENOENT
@@ -42,6 +42,17 @@ func (n *fileNode) committedInfo(ctx context.Context) (*fs.Info, syscall.Errno) 
 		return nil, errno(err)
 	}
 	return info, 0
+}
+
+// commitPending commits a file created here, so that metadata can be set
+// on its first version.
+func (n *fileNode) commitPending(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.pending {
+		return nil
+	}
+	return n.commitLocked(ctx)
 }
 
 func xattrValue(info *fs.Info, attr string) (string, bool) {
@@ -82,6 +93,9 @@ func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint
 	if en != 0 {
 		return 0, en
 	}
+	if info == nil {
+		return 0, syscall.ENODATA
+	}
 	v, ok := xattrValue(info, attr)
 	if !ok {
 		return 0, syscall.ENODATA
@@ -91,7 +105,7 @@ func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint
 
 func (n *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
 	info, en := n.committedInfo(n.m.ctx(ctx))
-	if en != 0 {
+	if en != 0 || info == nil {
 		return 0, en
 	}
 	var b strings.Builder
@@ -131,6 +145,9 @@ func (n *fileNode) setMeta(ctx context.Context, attr string, val *string, flags 
 		return syscall.ENOTSUP
 	}
 	ctx = n.m.ctx(ctx)
+	if err := n.commitPending(ctx); err != nil {
+		return errno(err)
+	}
 	info, en := n.committedInfo(ctx)
 	if en != 0 {
 		return en
