@@ -1,0 +1,64 @@
+package epbench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ctxfs/ctxfs/fs/store"
+	"github.com/ctxfs/ctxfs/workspace"
+)
+
+const dataDir = "../../../shared/testdata/bench/epbench"
+
+func openStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	st, err := store.Open(filepath.Join(tb.TempDir(), "store.db"), store.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestEpBench(t *testing.T) {
+	book, qfile := filepath.Join(dataDir, "book_20.json"), filepath.Join(dataDir, "questions-dev.json")
+	if _, err := os.Stat(book); err != nil {
+		t.Skipf("EpBench data absent (%v)", err)
+	}
+	b, err := ReadBook(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := ReadQuestions(qfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := workspace.New(openStore(t), "book", workspace.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Ingest(ctx, w, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := w.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(s, b, qs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range r.Workspace {
+		t.Logf("budget %5d  workspace cov %.3f ans %.3f tok %.0f | bm25 cov %.3f ans %.3f tok %.0f | bm25@2x %.3f met %v",
+			row.Budget, row.Coverage, row.Answers, row.MeanTokens, r.BM25[i].Coverage, r.BM25[i].Answers, r.BM25[i].MeanTokens, r.Goals[i].BM25Double, r.Goals[i].Met)
+		if row.MeanTokens > float64(row.Budget) {
+			t.Errorf("budget %d: mean tokens %.0f over budget", row.Budget, row.MeanTokens)
+		}
+	}
+	if r.Scored == 0 || r.Workspace[len(r.Workspace)-1].Coverage < 0.5 {
+		t.Errorf("workspace coverage too low: %+v", r.Workspace)
+	}
+}
