@@ -72,9 +72,9 @@ func (n *fileNode) lookedUp(info *fs.Info, a *gofuse.Attr) bool {
 		return false
 	}
 	n.lastPath = info.Path
-	if n.info == nil || info.Version != n.info.Version || info.Modified != n.info.Modified || info.Size != n.info.Size {
-		n.info = info.Clone()
-	}
+	// Infos from the provider are the caller's to keep, and nobody here
+	// changes one, so it is kept as it is.
+	n.info = info
 	n.infoAt = time.Now()
 	n.attrLocked(a)
 	return true

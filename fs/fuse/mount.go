@@ -71,6 +71,10 @@ func Mount(ctx context.Context, mountpoint string, fsys fs.FS, opts Options) (*S
 		expect:  make(map[expectKey]expectation),
 	}
 	m.uid, m.gid = currentIDs()
+	m.base = context.WithoutCancel(ctx)
+	if opts.Principal.Name != "" {
+		m.base = fs.WithPrincipal(m.base, opts.Principal)
+	}
 	m.versioner, _ = fsys.(fs.Versioner)
 	m.searcher, _ = fsys.(fs.Searcher)
 	m.metaSetter, _ = fsys.(fs.MetaSetter)
