@@ -141,9 +141,13 @@ func Run(ctx context.Context, sys *local.System, o Options) error {
 	})
 
 	// The unix socket: the local owner's door, used by the CLI.
-	sockHandler := api.NewHandler(sys.NS, api.Options{
-		Authenticate: api.LocalOwner(o.Owner.Name), MaxBody: o.MaxBody, Metrics: metrics, Logger: log,
-	})
+	ownerAuth := api.LocalOwner(o.Owner.Name)
+	sockMux := http.NewServeMux()
+	sockMux.Handle("/", api.NewHandler(sys.NS, api.Options{
+		Authenticate: ownerAuth, MaxBody: o.MaxBody, Metrics: metrics, Logger: log,
+	}))
+	sockMux.Handle("/v1/admin/", adminHandler(sys, ownerAuth))
+	var sockHandler http.Handler = sockMux
 	sockReady := make(chan struct{})
 	wg.Go(func() {
 		close(sockReady)
@@ -159,6 +163,7 @@ func Run(ctx context.Context, sys *local.System, o Options) error {
 		mux := http.NewServeMux()
 		mux.Handle("/", api.NewHandler(sys.NS, api.Options{Authenticate: authn, MaxBody: o.MaxBody, Metrics: metrics, Logger: log}))
 		mux.Handle("GET /metrics", metrics)
+		mux.Handle("/v1/admin/", adminHandler(sys, authn))
 		if o.Handlers != nil {
 			for pattern, h := range o.Handlers(authn) {
 				mux.Handle(pattern, h)

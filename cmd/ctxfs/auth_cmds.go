@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ctxfs/ctxfs/api"
+	"github.com/ctxfs/ctxfs/server"
 )
 
 func init() {
@@ -28,11 +33,11 @@ func newPrincipalCmd(a *app) *cobra.Command {
 else; grant more with 'ctxfs acl add'. --admin may do anything.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sys, err := a.system(cmd.Context())
+			reg, err := a.registry(cmd.Context())
 			if err != nil {
 				return err
 			}
-			token, err := sys.Auth.Add(cmd.Context(), args[0], admin)
+			token, err := reg.Add(cmd.Context(), args[0], admin)
 			if err != nil {
 				return err
 			}
@@ -51,11 +56,11 @@ else; grant more with 'ctxfs acl add'. --admin may do anything.`,
 		Short: "List the principals",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sys, err := a.system(cmd.Context())
+			reg, err := a.registry(cmd.Context())
 			if err != nil {
 				return err
 			}
-			ps, err := sys.Auth.List(cmd.Context())
+			ps, err := reg.List(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -79,11 +84,11 @@ else; grant more with 'ctxfs acl add'. --admin may do anything.`,
 		Short: "Remove a principal and revoke its token",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sys, err := a.system(cmd.Context())
+			reg, err := a.registry(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return sys.Auth.Remove(cmd.Context(), args[0])
+			return reg.Remove(cmd.Context(), args[0])
 		},
 	}
 	c.AddCommand(add, ls, rm)
@@ -107,11 +112,11 @@ any number of elements and {user} stands for the requesting principal's name.`,
   ctxfs acl add '*' '/shared/{user}/**' rw`,
 		Args: exactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sys, err := a.system(cmd.Context())
+			reg, err := a.registry(cmd.Context())
 			if err != nil {
 				return err
 			}
-			rule, err := sys.Auth.AddRule(cmd.Context(), args[0], args[1], args[2])
+			rule, err := reg.AddRule(cmd.Context(), args[0], args[1], args[2])
 			if err != nil {
 				return err
 			}
@@ -129,11 +134,11 @@ any number of elements and {user} stands for the requesting principal's name.`,
 		Short: "List the access rules (beyond the defaults)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sys, err := a.system(cmd.Context())
+			reg, err := a.registry(cmd.Context())
 			if err != nil {
 				return err
 			}
-			rules, err := sys.Auth.Rules(cmd.Context())
+			rules, err := reg.Rules(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -154,13 +159,32 @@ any number of elements and {user} stands for the requesting principal's name.`,
 		Short: "Remove an access rule",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sys, err := a.system(cmd.Context())
+			reg, err := a.registry(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return sys.Auth.RemoveRule(cmd.Context(), args[0])
+			return reg.RemoveRule(cmd.Context(), args[0])
 		},
 	}
 	c.AddCommand(add, ls, rm)
 	return c
+}
+
+// registry returns the principals and rules of the data directory: through
+// the running server's socket when there is one, so changes apply to it at
+// once, else from the store itself.
+func (a *app) registry(ctx context.Context) (server.Registry, error) {
+	c, err := server.DialAdmin(ctx, a.dataDir())
+	if err == nil {
+		a.onClose(c.Close)
+		return c, nil
+	}
+	if !errors.Is(err, api.ErrNoServer) {
+		return nil, err
+	}
+	sys, err := a.system(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sys.Auth, nil
 }

@@ -118,6 +118,30 @@ func TestServe(t *testing.T) {
 	if code, body := get("", "/metrics"); code != 200 || !strings.Contains(body, "ctxfs_http_requests_total") {
 		t.Errorf("/metrics: %d %.200s", code, body)
 	}
+	// Principals and rules are managed through the running server, and a
+	// new rule applies at once.
+	var carol struct{ Token string }
+	json.Unmarshal([]byte(mustRun(t, data, nil, "principal", "add", "carol", "--json")), &carol)
+	if code, _ := get(carol.Token, "/v1/fs/memory/alice/p.md"); code != 403 {
+		t.Fatalf("carol before the rule: %d", code)
+	}
+	var rule struct{ ID string }
+	json.Unmarshal([]byte(mustRun(t, data, nil, "acl", "add", "carol", "/memory/alice/**", "r", "--json")), &rule)
+	if code, _ := get(carol.Token, "/v1/fs/memory/alice/p.md"); code != 200 {
+		t.Fatalf("carol after the rule: %d", code)
+	}
+	if !strings.Contains(mustRun(t, data, nil, "acl", "ls"), rule.ID) {
+		t.Fatal("acl ls lacks the rule")
+	}
+	mustRun(t, data, nil, "acl", "rm", rule.ID)
+	mustRun(t, data, nil, "principal", "rm", "carol")
+	if code, _ := get(carol.Token, "/v1/fs/memory/carol/x"); code != 401 {
+		t.Fatalf("token of a removed principal: %d", code)
+	}
+	if r := runCLI(t, data, nil, "principal", "add", "alice"); r.code != 1 || !strings.Contains(r.stderr, "exists") {
+		t.Fatalf("duplicate principal through the server: %+v", r)
+	}
+
 	// SIGTERM drains and exits 0, removing the socket; the store is then
 	// free for a direct open.
 	srv.Process.Signal(syscall.SIGTERM)
