@@ -408,6 +408,7 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 		d.m.unexpect(fs.OpRename, src, dst)
 		return errno(err)
 	}
+	d.m.moved(&d.Inode, name, src, dst)
 	if dstFile != nil && dstFile != srcFile {
 		dstFile.markUnlinkedLocked()
 	}

@@ -40,10 +40,59 @@ type mount struct {
 	openMu sync.Mutex
 	open   map[*fileNode]struct{}
 
+	// movesMu guards moves: renames done in the file system whose move in
+	// go-fuse's tree has not happened yet (go-fuse moves the node after
+	// Rename returns), so that paths computed meanwhile are the new ones.
+	movesMu sync.Mutex
+	moves   []move
+	nmoves  atomic.Int32
+
 	// expectMu guards expect: the changes this mount is making, so the
 	// watcher does not invalidate what the kernel already knows.
 	expectMu sync.Mutex
 	expect   map[expectKey]expectation
+}
+
+// move is a rename whose tree update is pending while node is still the
+// child name of parent.
+type move struct {
+	src, dst fs.Path
+	parent   *gofs.Inode
+	name     string
+	node     *gofs.Inode
+}
+
+// moved records a rename of node (child name of parent) from src to dst.
+func (m *mount) moved(parent *gofs.Inode, name string, src, dst fs.Path) {
+	node := parent.GetChild(name)
+	if node == nil {
+		return
+	}
+	m.movesMu.Lock()
+	m.moves = append(m.moves, move{src, dst, parent, name, node})
+	m.nmoves.Store(int32(len(m.moves)))
+	m.movesMu.Unlock()
+}
+
+// rebase rewrites p, computed from the tree, for renames whose tree update
+// is still pending, and forgets those that are done.
+func (m *mount) rebase(p fs.Path) fs.Path {
+	m.movesMu.Lock()
+	defer m.movesMu.Unlock()
+	kept := m.moves[:0]
+	for _, mv := range m.moves {
+		if mv.parent.GetChild(mv.name) != mv.node {
+			continue // go-fuse has moved it
+		}
+		kept = append(kept, mv)
+		if rel, ok := p.Rel(mv.src); ok {
+			p = rel.Under(mv.dst)
+		}
+	}
+	clear(m.moves[len(kept):])
+	m.moves = kept
+	m.nmoves.Store(int32(len(kept)))
+	return p
 }
 
 type expectKey struct {
@@ -164,7 +213,11 @@ func (m *mount) pathOf(in *gofs.Inode) (fs.Path, bool) {
 		b.WriteByte('/')
 		b.WriteString(elems[i])
 	}
-	return fs.Path(b.String()), true
+	p := fs.Path(b.String())
+	if m.nmoves.Load() > 0 {
+		p = m.rebase(p)
+	}
+	return p, true
 }
 
 // join returns the path of name in the directory at in.
