@@ -27,8 +27,8 @@
 //	_all      the default field of unqualified words: path, content and meta
 //
 // Scoring is BM25 (bleve's "bm25" scoring model). Content is not stored in
-// the index: snippets are read from the source at the offsets bleve's term
-// vectors give, which keeps the index small and ingest fast.
+// the index, which keeps it small and ingest fast; snippets are cut from
+// the source's content.
 //
 // # Search
 //
@@ -36,12 +36,20 @@
 // -mustnot, field:value, ranges, regexps); a malformed query is an error
 // wrapping fs.ErrInvalid. Query.Under adds one zero-boost term query on the
 // under field in a conjunction, so a restriction costs one posting list and
-// leaves scores unchanged. Each hit carries its path, score, indexed
-// version and a snippet: at most Options.SnippetBytes bytes of content
-// around the densest cluster of matches, whitespace folded, cuts shown as
-// "…", matches marked «like this». When the source has moved past the
-// indexed version the snippet is the opening of the current content,
-// unmarked, since the offsets no longer fit.
+// leaves scores unchanged. The ranking search is exactly a plain bleve
+// search: no stored fields, no term locations (asking bleve for locations
+// decodes the term vectors of every matching document, about ten times the
+// cost of the search for a frequent word).
+//
+// Each hit carries its path, BM25 score, and, from the source's current
+// version of the file, its version and a snippet: at most
+// Options.SnippetBytes bytes of content around the densest cluster of the
+// query's positive content words (analyzed like the content, found again
+// as whole words ignoring case; prefixes and trailing-* wildcards mark word
+// starts), whitespace folded, cuts shown as "…", matches marked «like
+// this». Directories have no snippet. Only the first 64 KiB of a file are
+// searched for the words; a file whose first match lies further shows its
+// opening.
 //
 // # Following the change log
 //

@@ -5,13 +5,20 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/ctxfs/ctxfs/fs"
+)
+
+// Snippet goroutines: one per snippetsPerWorker hits, at most
+// maxSnippetWorkers.
+const (
+	snippetsPerWorker = 4
+	maxSnippetWorkers = 4
 )
 
 // DefaultLimit is the number of hits of a Query without a Limit.
@@ -27,8 +34,9 @@ const (
 
 // Search runs q. Text is bleve's query string syntax; an empty or malformed
 // query is an error wrapping fs.ErrInvalid. Hits come best first, each with
-// the indexed version and a snippet of at most Options.SnippetBytes bytes
-// of content around the densest cluster of matches, marked «like this».
+// the file's current version in the source and a snippet of that version:
+// at most Options.SnippetBytes bytes of content around the densest cluster
+// of the query's words, marked «like this».
 func (x *Index) Search(ctx context.Context, q fs.Query) ([]fs.Hit, error) {
 	bq, err := buildQuery(q)
 	if err != nil {
@@ -38,34 +46,55 @@ func (x *Index) Search(ctx context.Context, q fs.Query) ([]fs.Hit, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
-	req.Fields = []string{FieldVersion}
-	req.IncludeLocations = true
-
 	idx, release, err := x.bleveIndex()
 	if err != nil {
 		return nil, err
 	}
-	res, err := idx.SearchInContext(ctx, req)
+	// The search is exactly a plain bleve search: no term locations (they
+	// would decode the term vectors of every matching document, ten times
+	// the cost for a frequent word) and no stored fields. Snippets come from
+	// the source, which has the content anyway.
+	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(bq, limit, 0, false))
 	release()
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		// The query parsed, so what fails here is a part bleve checks only
-		// when it builds the searchers (a bad regexp, a huge fuzziness).
-		return nil, fmt.Errorf("search %q: %w: %v", q.Text, fs.ErrInvalid, err)
+		return nil, x.searchErr(ctx, q, err)
 	}
-	hits := make([]fs.Hit, 0, len(res.Hits))
-	for _, dm := range res.Hits {
-		h := fs.Hit{Path: fs.Path(dm.ID), Score: dm.Score}
-		if v, ok := dm.Fields[FieldVersion].(float64); ok {
-			h.Version = int64(v)
-		}
-		h.Snippet = x.snippet(ctx, h, dm.Locations[FieldContent])
-		hits = append(hits, h)
+	if len(res.Hits) == 0 {
+		return nil, nil
 	}
+	terms := x.contentTerms(bq)
+	hits := make([]fs.Hit, len(res.Hits))
+	for i, dm := range res.Hits {
+		hits[i] = fs.Hit{Path: fs.Path(dm.ID), Score: dm.Score}
+	}
+	// Snippets are independent reads of the source: a few goroutines cut
+	// the latency of a full page of hits.
+	workers := min(len(hits)/snippetsPerWorker, maxSnippetWorkers)
+	if workers <= 1 {
+		for i := range hits {
+			x.describe(ctx, &hits[i], terms)
+		}
+		return hits, nil
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(hits); i += workers {
+				x.describe(ctx, &hits[i], terms)
+			}
+		})
+	}
+	wg.Wait()
 	return hits, nil
+}
+
+func (x *Index) searchErr(ctx context.Context, q fs.Query, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// The query parsed, so what fails here is a part bleve checks only when
+	// it builds the searchers (a bad regexp, a huge fuzziness).
+	return fmt.Errorf("search %q: %w: %v", q.Text, fs.ErrInvalid, err)
 }
 
 // buildQuery parses q's text and restricts it to q.Under.
@@ -92,43 +121,6 @@ func buildQuery(q fs.Query) (query.Query, error) {
 	under.SetField(FieldUnder)
 	under.SetBoost(0)
 	return query.NewConjunctionQuery([]query.Query{parsed, under}), nil
-}
-
-type span struct{ start, end int64 }
-
-// snippet returns a part of the hit's content around the matches, or the
-// opening of the content when no content term matched. Content comes from
-// the source; when the source has moved past the indexed version the match
-// offsets no longer fit it and the snippet is the opening, unmarked.
-func (x *Index) snippet(ctx context.Context, h fs.Hit, tlm search.TermLocationMap) string {
-	f, err := x.src.Open(ctx, h.Path)
-	if err != nil {
-		return "" // a directory, or gone since it was indexed
-	}
-	defer f.Close()
-	info := f.Stat()
-	size := min(info.Size, int64(x.opts.MaxContentBytes))
-	if size == 0 {
-		return ""
-	}
-	width := int64(x.opts.SnippetBytes)
-
-	var spans []span
-	if info.Version == h.Version {
-		for _, locs := range tlm {
-			for _, l := range locs {
-				if int64(l.End) <= size && l.Start < l.End {
-					spans = append(spans, span{int64(l.Start), int64(l.End)})
-				}
-			}
-		}
-	}
-	start, end := bestWindow(spans, width, size)
-	buf := make([]byte, end-start)
-	if n, _ := f.ReadAt(buf, start); n < len(buf) {
-		return "" // the file shrank under us: no snippet rather than a wrong one
-	}
-	return markSnippet(buf, start, spans, start > 0, end < info.Size)
 }
 
 // bestWindow chooses the window of at most width bytes within [0,size)
