@@ -23,8 +23,8 @@ var Sections = []string{Preferences, Facts, Goals, Relationships, Style, Superse
 
 // Item is one bullet of a persona file:
 //
-//	- lives in Lyon {home | s2#14 | 2024-06-01}
-//	- lives in Paris {home | s1#3 | 2024-01-03..2024-06-01}   (under Superseded)
+//   - lives in Lyon {home | s2#14 | 2024-06-01}
+//   - lives in Paris {home | s1#3 | 2024-01-03..2024-06-01}   (under Superseded)
 //
 // The braces hold the slot key (items with one key contradict each other),
 // the turn that stated it and the dates it held. A bullet a person wrote
