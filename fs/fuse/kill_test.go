@@ -194,6 +194,15 @@ func TestUnmountBusy(t *testing.T) {
 	if err != nil || info.Size != int64(len("written before unmount")) {
 		t.Errorf("open file after unmount: %+v %v", info, err)
 	}
+	select {
+	case <-srv.Done():
+		t.Error("server stopped while a file of the lazily detached mount was open")
+	default:
+	}
 	f.Close()
-	srv.Wait()
+	select {
+	case <-srv.Done():
+	case <-time.After(10 * time.Second):
+		t.Error("server still running after the last open file was closed")
+	}
 }

@@ -31,6 +31,7 @@ type Server struct {
 	mountpoint string
 	cancel     context.CancelFunc
 	watchDone  chan struct{}
+	done       chan struct{} // closed when the server has stopped
 
 	once sync.Once
 	err  error // of the first Unmount
@@ -124,7 +125,11 @@ func Mount(ctx context.Context, mountpoint string, fsys fs.FS, opts Options) (*S
 		cancel()
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
-	s := &Server{m: m, srv: srv, mountpoint: dir, cancel: cancel, watchDone: watchDone}
+	s := &Server{m: m, srv: srv, mountpoint: dir, cancel: cancel, watchDone: watchDone, done: make(chan struct{})}
+	go func() {
+		srv.Wait()
+		close(s.done)
+	}()
 	if watch != nil {
 		go watch()
 	}
@@ -168,8 +173,22 @@ func (s *Server) Unmount() error {
 }
 
 // Wait blocks until the file system is unmounted and every request has
-// been served.
-func (s *Server) Wait() { s.srv.Wait() }
+// been served. After a lazy unmount that is when the last file open in
+// the mount is closed.
+func (s *Server) Wait() { <-s.done }
+
+// Done returns a channel that is closed when Wait would return, for a
+// command that waits for the server but not forever:
+//
+//	srv.Unmount()
+//	select {
+//	case <-srv.Done():
+//	case <-time.After(5 * time.Second): // a shell still inside the mount
+//	}
+//
+// Exiting then is safe: writes to files still open were committed by
+// Unmount, and the kernel fails further access with ENOTCONN.
+func (s *Server) Done() <-chan struct{} { return s.done }
 
 // ClearStale clears a mount at dir whose server is gone (a process that
 // was killed leaves one behind: every access fails with ENOTCONN), so that
