@@ -132,7 +132,7 @@ walk:
 					}
 				}
 				complete = true
-			} else {
+			} else if !errIs(err, fs.ErrNotSupported) {
 				h.log.Warn("afs: index search failed; answering from the files scanned", "err", err)
 			}
 		}
