@@ -73,9 +73,9 @@ type FS struct {
 
 	// mu guards the caches.
 	mu        sync.Mutex
-	tools     *cached[map[string][]byte] // name → definition JSON
+	tools     *cached[map[string][]byte]   // name → definition JSON
 	resources *cached[map[string]resource] // escaped name → resource
-	contents  map[string]*cached[[]byte] // URI → content
+	contents  map[string]*cached[[]byte]   // URI → content
 }
 
 // resource is one listed resource.
