@@ -59,21 +59,21 @@ func (h *handler) read(ctx context.Context, raw json.RawMessage) (any, error) {
 		return nil, badParams("invalid params: startLine %d is after endLine %d", start, end)
 	}
 	np := h.ns(p)
-	info, err := h.fsys.Stat(ctx, np)
-	if err != nil {
-		return nil, err
-	}
-	if info.IsDir() {
+	f, err := h.fsys.Open(ctx, np)
+	if errIs(err, fs.ErrIsDir) {
+		info, err := h.fsys.Stat(ctx, np)
+		if err != nil {
+			return nil, err
+		}
 		e := h.withActions(h.entry(info), info)
 		h.childrenCount(ctx, e, info)
 		return map[string]any{"data": e}, nil
 	}
-	f, err := h.fsys.Open(ctx, np)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	info = f.Stat()
+	info := f.Stat()
 	e := h.withActions(h.entry(info), info)
 	if !ranged {
 		if info.Size > maxContent {
