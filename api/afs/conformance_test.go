@@ -2,10 +2,14 @@ package afs_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ctxfs/ctxfs/api/afs"
+	"github.com/ctxfs/ctxfs/fs"
+	"github.com/ctxfs/ctxfs/mounts/hostdir"
 )
 
 // The AFS conformance suite (AIGNE-io/afs conformance/specs, levels L1 to
@@ -397,5 +401,39 @@ func TestConformanceL6(t *testing.T) {
 		ok("search", `{"path":"/","query":"l6-store-token"}`, length("data", 1)),
 		ok("delete", `{"path":"/l6","options":{"recursive":true}}`),
 		ok("search", `{"path":"/","query":"l6-store-token"}`, length("data", 0)),
+	})
+}
+
+// TestMountTable checks that the AFS mounts follow the namespace's mount
+// table while the server runs, as `ctxfs mounts add NAME DIR --rw --at
+// /NAME` changes it.
+func TestMountTable(t *testing.T) {
+	e := newEnv(t, afs.Options{})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "g.txt"), []byte("gamma file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := hostdir.New(dir, hostdir.Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	runSteps(t, e, []step{fails("read", `{"path":"/gamma/g.txt"}`, afs.CodeNotFound)})
+	if err := e.ns.Mount(fs.MustParse("/gamma"), h); err != nil {
+		t.Fatal(err)
+	}
+	runSteps(t, e, []step{
+		ok("read", `{"path":"/gamma/g.txt"}`, equals("data.content", "gamma file\n")),
+		ok("explain", `{"path":"/"}`, contains("content", "- gamma (`/gamma`)")),
+		ok("stat", `{"path":"/gamma"}`, equals("data.id", "gamma"), equals("data.meta.description", "provider gamma mounted at /gamma (read-write)")),
+		ok("search", `{"path":"/","query":"gamma file"}`, equals("data", []any{map[string]any{"path": "/gamma/g.txt", "summary": "gamma file"}})),
+		fails("rename", `{"path":"/gamma/g.txt","newPath":"/alpha/g.txt"}`, afs.CodeRuntime),
+	})
+	if err := e.ns.Unmount(fs.MustParse("/gamma")); err != nil {
+		t.Fatal(err)
+	}
+	runSteps(t, e, []step{
+		fails("read", `{"path":"/gamma/g.txt"}`, afs.CodeNotFound),
+		ok("search", `{"path":"/gamma","query":"gamma"}`, length("data", 0)),
 	})
 }
