@@ -404,3 +404,30 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+func FuzzLLMAnswer(f *testing.F) {
+	f.Add(`{"items":[{"section":"Facts","key":"home","text":"lives in Oslo","turn":1}]}`)
+	f.Add("```json\n{\"items\":[]}\n```")
+	f.Add(`{"items":[{"section":"Facts","key":"a}|{","text":"x\n## Superseded","turn":1}]}`)
+	f.Add(`{{{`)
+	f.Fuzz(func(t *testing.T, answer string) {
+		turns := []Turn{user("I moved to Oslo"), {Role: "assistant", Content: "ok"}}
+		items, err := LLM{Generator: &scripted{answers: []string{answer}}}.Extract(context.Background(), turns)
+		if err != nil {
+			if !errors.Is(err, fs.ErrInvalid) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if len(items) > 50 {
+			t.Fatalf("%d items", len(items))
+		}
+		p := &Persona{User: "u", Items: items}
+		for i := range p.Items {
+			p.Items[i].Section = Facts
+		}
+		if back := parsePersona("u", p.render()); len(back.Items) != len(items) {
+			t.Fatalf("items do not round-trip: %+v -> %+v", items, back.Items)
+		}
+	})
+}

@@ -112,6 +112,10 @@ func (Rules) Operate(ctx context.Context, obs Observation) (*Structure, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	obs.Time = strings.Join(strings.Fields(obs.Time), " ")
+	if obs.Place = strings.Join(strings.Fields(obs.Place), " "); normKey(obs.Place) == "" {
+		obs.Place = "" // a hint without a word in it names no place
+	}
 	sentences := splitSentences(obs.Text)
 	st := &Structure{Actors: []Actor{}, Events: []Event{}}
 
@@ -165,7 +169,7 @@ func (Rules) Operate(ctx context.Context, obs Observation) (*Structure, error) {
 			if kind == "" {
 				continue
 			}
-			if len(p.Words) == 1 && p.First && !midSentence[strings.ToLower(p.Text)] {
+			if len(p.Words) == 1 && p.First && !midSentence[strings.ToLower(p.Text)] && !verbFollows(in.ws, p.EndIdx) {
 				continue // "Shaking", "Suddenly": sentence starters, not names
 			}
 			add(p.Text, kind, pos)
@@ -207,14 +211,6 @@ func (Rules) Operate(ctx context.Context, obs Observation) (*Structure, error) {
 			found[c].count += m.count
 			aliasesOf[c] = append(aliasesOf[c], m.name)
 			m.kind = "" // folded
-		}
-	}
-	// Single capitalized words that are neither aliases nor seen twice are
-	// more often emphasis or titles than names.
-	for _, k := range order {
-		m := found[k]
-		if m.kind == KindPerson && !strings.Contains(k, " ") && m.count < 2 {
-			m.kind = ""
 		}
 	}
 
@@ -454,3 +450,21 @@ func dayOf(when string) (time.Time, bool) { return parseDay(when) }
 
 // errNoJSON is returned by the LLM operator when the model's answer holds no JSON object.
 var errNoJSON = errors.New("no JSON object in the model's answer")
+
+// verbFollows reports whether the word after a sentence-initial
+// capitalized word reads as its verb ("Henry was", "Owen collapsed"), so
+// the word is a name rather than an adverb or a participle.
+func verbFollows(ws []word, i int) bool {
+	if i <= 0 || i >= len(ws) || ws[i-1].Break {
+		return false
+	}
+	w := strings.ToLower(ws[i].Text)
+	if commonVerbs[w] {
+		return true
+	}
+	return len(w) > 4 && strings.HasSuffix(w, "ed") && !isCapitalized(ws[i].Text)
+}
+
+var commonVerbs = toSet(`was is felt had has said says went met saw took gave made came found looked seemed
+smiled nodded thought knew began stood sat ran walked told asked turned became kept left got did does
+will would could can should might must`)

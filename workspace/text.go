@@ -249,8 +249,9 @@ func capPhrases(ws []word) []phrase {
 		if i > 0 {
 			p.Before = strings.ToLower(ws[i-1].Text)
 		}
-		// Leading function words ("The", "At", "As") are not part of a name.
-		for len(p.Words) > 0 && stopwords[strings.ToLower(p.Words[0])] {
+		// Leading function words ("The", "At", "As") and sentence adverbs
+		// ("Later", "Suddenly") are not part of a name.
+		for len(p.Words) > 0 && (stopwords[strings.ToLower(p.Words[0])] || p.First && len(p.Words) > 1 && leadAdverb(p.Words[0])) {
 			p.Words = p.Words[1:]
 			p.First = false
 			p.Before = ""
@@ -451,3 +452,11 @@ func clip(s string, n int) string {
 	}
 	return s + "…"
 }
+
+func leadAdverb(w string) bool {
+	lw := strings.ToLower(w)
+	return adverbs[lw] || len(lw) > 4 && strings.HasSuffix(lw, "ly") && !strings.HasSuffix(lw, "illy")
+}
+
+var adverbs = toSet(`later earlier meanwhile yesterday today tomorrow tonight finally afterwards afterward soon
+eventually together perhaps maybe however still suddenly instead again already sometimes once`)

@@ -42,6 +42,9 @@ type Workspace struct {
 // New returns the workspace name on fsys. It creates nothing until the
 // first observation.
 func New(fsys fs.FS, name string, opts Options) (*Workspace, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: empty workspace name", fs.ErrInvalid)
+	}
 	if err := fs.ValidName(name); err != nil {
 		return nil, fmt.Errorf("workspace name %q: %w", name, err)
 	}
