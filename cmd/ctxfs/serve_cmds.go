@@ -45,6 +45,7 @@ func newServeCmd(a *app) *cobra.Command {
   - the same API on the data directory's unix socket (mode 0600), which other
     ctxfs commands use automatically while the server runs,
   - /healthz, /metrics (Prometheus text), /v1/openapi.json,
+  - AIGNE's AFS RPC protocol at /afs/rpc (--afs-root, --exec-policy, --exec-blocked),
   - with --mount DIR, the namespace as a FUSE file system.
 SIGINT or SIGTERM drains requests, unmounts and closes the store.`,
 		Example: `  ctxfs serve
@@ -53,6 +54,14 @@ SIGINT or SIGTERM drains requests, unmounts and closes the store.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := a.execPolicy().Validate(); err != nil {
+				return usageError{err}
+			}
+			if s := a.cfg.GetString("afs-root"); s != "" {
+				if _, err := ctxfs.Parse(s); err != nil {
+					return usageError{err}
+				}
+			}
 			if err := a.openModel(); err != nil {
 				return err
 			}
@@ -103,6 +112,9 @@ SIGINT or SIGTERM drains requests, unmounts and closes the store.`,
 	f.Int64Var(&maxBody, "max-body", 64<<20, "largest request body in bytes")
 	f.StringVar(&anonymus, "anonymous-as", "", "requests without a token act as this principal (config auth.anonymous; loopback only)")
 	f.BoolVar(&force, "force-anonymous", false, "allow --anonymous-as on a non-loopback address")
+	f.String("afs-root", "", "root the AFS namespace (/afs/rpc) at this path")
+	f.String("exec-policy", "", "AFS node actions allowed: safe, standard (default) or full (config exec.policy)")
+	f.StringSlice("exec-blocked", nil, "AFS node actions refused by name (config exec.blocked)")
 	f.String("model", "", "serve this GGUF model on the OpenAI-compatible /v1/models, /v1/completions, /v1/chat/completions")
 	f.Bool("in-memory", false, "with --model: read the weights into memory instead of mapping the file")
 	return c
