@@ -22,7 +22,7 @@
 //	meta.KEY  each user metadata value, standard analyzer
 //	kind      keyword: file or dir
 //	author    keyword: the principal that wrote the version
-//	version   number, stored: returned with every hit
+//	version   number
 //	modified  date and time of the version
 //	_all      the default field of unqualified words: path, content and meta
 //

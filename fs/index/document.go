@@ -75,7 +75,7 @@ func (a *analyzers) build(info *fs.Info, content []byte) *document.Document {
 	if info.Author != "" {
 		d.AddField(document.NewTextFieldCustom(FieldAuthor, nil, []byte(info.Author), optKeyword, a.keyword))
 	}
-	d.AddField(document.NewNumericFieldWithIndexingOptions(FieldVersion, nil, float64(info.Version), bindex.IndexField|bindex.StoreField))
+	d.AddField(document.NewNumericFieldWithIndexingOptions(FieldVersion, nil, float64(info.Version), bindex.IndexField))
 	if !info.Modified.IsZero() {
 		if f, err := document.NewDateTimeFieldWithIndexingOptions(FieldModified, nil, info.Modified, time.RFC3339, bindex.IndexField); err == nil {
 			d.AddField(f)

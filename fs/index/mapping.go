@@ -20,7 +20,7 @@ const (
 	FieldMeta     = "meta"     // meta.KEY: user metadata values, standard analyzer
 	FieldKind     = "kind"     // keyword: file or dir
 	FieldAuthor   = "author"   // keyword: principal that wrote the version
-	FieldVersion  = "version"  // number, also stored (returned with hits)
+	FieldVersion  = "version"  // number
 	FieldModified = "modified" // date and time of the version
 	fieldAll      = "_all"     // composite of path, content and meta: the default field
 )
@@ -32,7 +32,7 @@ const pathAnalyzer = "ctxfs_path"
 
 // formatVersion identifies the document layout. An index written with
 // another value is rebuilt on Open.
-const formatVersion = "ctxfs-index-1"
+const formatVersion = "ctxfs-index-2"
 
 // Mapping returns the index mapping of ctxfs documents: BM25 scoring, the
 // standard analyzer by default, the fields listed above. Benchmarks that
@@ -76,7 +76,7 @@ func Mapping() *mapping.IndexMappingImpl {
 	doc.AddFieldMappingsAt(FieldAuthor, kw())
 	doc.AddFieldMappingsAt(FieldContent, text(standard.Name, true))
 	ver := bleve.NewNumericFieldMapping()
-	ver.Store = true
+	ver.Store = false
 	ver.IncludeInAll = false
 	ver.DocValues = false
 	doc.AddFieldMappingsAt(FieldVersion, ver)

@@ -138,14 +138,11 @@ func findTerms(b []byte, t *terms) []span {
 		return nil
 	}
 	var spans []span
-	if ascii(b) {
-		lower := make([]byte, len(b))
-		for i, c := range b {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			lower[i] = c
-		}
+	bp := lowerBufs.Get().(*[]byte)
+	defer lowerBufs.Put(bp)
+	lower, isASCII := asciiLower(slices.Grow((*bp)[:0], len(b))[:len(b)], b)
+	*bp = lower
+	if isASCII {
 		find := func(w string, prefix bool) {
 			for i := 0; len(spans) < maxSnippetSpans; {
 				j := bytes.Index(lower[i:], []byte(w))
@@ -208,13 +205,20 @@ func matchWord(w string, t *terms) bool {
 	return false
 }
 
-func ascii(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
+var lowerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// asciiLower writes b lowercased into dst (of b's length) in one pass and
+// reports whether b was all ASCII; if not, dst is unusable.
+func asciiLower(dst, b []byte) ([]byte, bool) {
+	var or byte
+	for i, c := range b {
+		or |= c
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
 		}
+		dst[i] = c
 	}
-	return true
+	return dst, or < utf8.RuneSelf
 }
 
 func wordByte(c byte) bool {
