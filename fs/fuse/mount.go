@@ -209,7 +209,7 @@ func ClearStale(dir string) error {
 // else with fusermount3 -u -z.
 func lazyUnmount(dir string) error {
 	if os.Geteuid() == 0 {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err == nil {
+		if err := detach(dir); err == nil {
 			return nil
 		}
 	}

@@ -87,18 +87,18 @@ func copyOut(dest []byte, val string) (uint32, syscall.Errno) {
 
 func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
 	if !strings.HasPrefix(attr, xattrPrefix) {
-		return 0, syscall.ENODATA
+		return 0, errNoAttr
 	}
 	info, en := n.committedInfo(n.m.ctx(ctx))
 	if en != 0 {
 		return 0, en
 	}
 	if info == nil {
-		return 0, syscall.ENODATA
+		return 0, errNoAttr
 	}
 	v, ok := xattrValue(info, attr)
 	if !ok {
-		return 0, syscall.ENODATA
+		return 0, errNoAttr
 	}
 	return copyOut(dest, v)
 }
@@ -155,11 +155,11 @@ func (n *fileNode) setMeta(ctx context.Context, attr string, val *string, flags 
 	_, exists := info.Meta[key]
 	switch {
 	case val == nil && !exists:
-		return syscall.ENODATA
+		return errNoAttr
 	case flags&0x1 != 0 && exists: // XATTR_CREATE
 		return syscall.EEXIST
 	case flags&0x2 != 0 && !exists: // XATTR_REPLACE
-		return syscall.ENODATA
+		return errNoAttr
 	}
 	p, ok := n.m.pathOf(&n.Inode)
 	if !ok {
