@@ -291,10 +291,29 @@ func TestLockWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Write([]byte("partial"))
-	time.Sleep(500 * time.Millisecond)
+	// Wait until the holder has the store open: until then a probe gets
+	// through. Once it is locked, a probe waits --lock-timeout and fails.
+	locked := false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		r := runCLI(t, data, nil, "--lock-timeout", "300ms", "ls", "/")
+		if r.code == 1 && strings.Contains(r.stderr, "in use") {
+			locked = true
+			break
+		}
+		if r.code != 0 {
+			t.Fatalf("probe: %+v", r)
+		}
+	}
+	if !locked {
+		t.Fatal("the holder never locked the store")
+	}
+	start := time.Now()
 	r := runCLI(t, data, []byte("x"), "--lock-timeout", "300ms", "put", "/other")
 	if r.code != 1 || !strings.Contains(r.stderr, "in use") {
 		t.Errorf("second process: %+v", r)
+	}
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Errorf("second process gave up after %v, before --lock-timeout", waited)
 	}
 	w.Close()
 	if err := holder.Wait(); err != nil {
@@ -312,6 +331,11 @@ func TestCrashDuringPuts(t *testing.T) {
 	data := t.TempDir()
 	mustRun(t, data, nil, "init")
 	rng := rand.New(rand.NewPCG(7, 8))
+	// Kill delays are drawn around how long one put takes on this machine
+	// now, so that some puts finish and some die, however loaded it is.
+	t0 := time.Now()
+	mustRun(t, data, []byte("calibration "+strings.Repeat("z ", 50<<10)), "put", "/calibrate")
+	typical := time.Since(t0)
 	acked := map[string][]byte{}
 	attempted := map[string][][]byte{}
 	for i := 0; i < 40; i++ {
@@ -331,7 +355,7 @@ func TestCrashDuringPuts(t *testing.T) {
 			if err == nil {
 				acked[p] = content
 			}
-		case <-time.After(time.Duration(rng.IntN(900)) * time.Millisecond):
+		case <-time.After(time.Duration(rng.Int64N(int64(2 * typical)))):
 			cmd.Process.Signal(syscall.SIGKILL)
 			if err := <-done; err == nil {
 				acked[p] = content
