@@ -65,6 +65,7 @@ func (s *Server) addResourceTemplate() {
 // readResource serves resources/read. Errors become JSON-RPC errors whose
 // message starts with the error table's code.
 func (s *Server) readResource(ctx context.Context, req mcpgo.ReadResourceRequest) ([]mcpgo.ResourceContents, error) {
+	ctx = s.principal(ctx)
 	p, err := ParseURI(req.Params.URI)
 	if err == nil {
 		if _, ok := fs.PrincipalFrom(ctx); !ok {
@@ -88,6 +89,7 @@ func (s *Server) readResource(ctx context.Context, req mcpgo.ReadResourceRequest
 // may read, in path order, a page at a time (the cursor is the base64 of
 // the last path of the previous page, as mcp-go's own cursors are).
 func (s *Server) listResources(ctx context.Context, _ any, req *mcpgo.ListResourcesRequest, res *mcpgo.ListResourcesResult) {
+	ctx = s.principal(ctx)
 	if _, ok := fs.PrincipalFrom(ctx); !ok {
 		return
 	}

@@ -27,8 +27,9 @@ const DefaultMaxBody = 64 << 20
 // Options configure a Server. The zero value serves every tool with the
 // defaults; stdio then needs Principal and HTTP needs Authenticate.
 type Options struct {
-	// Principal is who stdio sessions act as (`ctxfs mcp --as NAME`), and
-	// who HTTP requests act as when Authenticate is nil. A zero Principal
+	// Principal is who stdio sessions act as (`ctxfs mcp --as NAME`), who
+	// HTTP requests act as when Authenticate is nil, and who in-process
+	// calls (MCPServer) act as. A zero Principal
 	// (no name) leaves such requests without one, so the namespace refuses
 	// them (HTTP answers 401).
 	Principal fs.Principal
@@ -175,6 +176,7 @@ func (s *Server) AddTool(def mcpgo.Tool, fn ToolFunc) {
 				res, err = mcpgo.NewToolResultError(fmt.Sprintf("internal: tool %s failed: %v", def.Name, r)), nil
 			}
 		}()
+		ctx = s.principal(ctx)
 		if _, ok := fs.PrincipalFrom(ctx); !ok {
 			return mcpgo.NewToolResultError(errorText(fmt.Errorf("%w: the request has no principal", fs.ErrUnauthenticated))), nil
 		}
@@ -219,6 +221,15 @@ func (s *Server) CheckTools() error {
 		return invalidf("unknown tools %q (available: %q)", unknown, BuiltinTools)
 	}
 	return nil
+}
+
+// principal returns ctx with Options.Principal when it carries none (an
+// in-process client, for example); the transports set one themselves.
+func (s *Server) principal(ctx context.Context) context.Context {
+	if _, ok := fs.PrincipalFrom(ctx); ok || s.opts.Principal.Name == "" {
+		return ctx
+	}
+	return fs.WithPrincipal(ctx, s.opts.Principal)
 }
 
 // ServeStdio serves one MCP session over in and out (newline-delimited

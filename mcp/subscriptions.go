@@ -71,6 +71,7 @@ func (ss *subscriptions) check(ctx context.Context, _ any, message any) error {
 	if method == "" {
 		return nil
 	}
+	ctx = ss.srv.principal(ctx)
 	if _, ok := fs.PrincipalFrom(ctx); !ok {
 		return errors.New(errorText(fmt.Errorf("%w: the request has no principal", fs.ErrUnauthenticated)))
 	}
