@@ -237,7 +237,6 @@ func (s *Server) principal(ctx context.Context) context.Context {
 // mcp-go keeps one stdio session per process, so serve one stream at a
 // time.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
-	defer s.subs.stop()
 	std := server.NewStdioServer(s.mcp)
 	std.SetErrorLogger(log.New(slogWriter{s.log}, "", 0))
 	pr := s.opts.Principal
