@@ -286,9 +286,15 @@ func matchSentence(s string) []Item {
 	var taken [][2]int
 	for _, r := range rules {
 		for _, m := range r.re.FindAllStringSubmatchIndex(s, 4) {
+			// The span ends with the last group: the clause word that ended
+			// the object ("and I") may start the next statement.
+			spanEnd := m[0]
+			for g := 2; g < len(m); g += 2 {
+				spanEnd = max(spanEnd, m[g+1])
+			}
 			overlap := false
 			for _, t := range taken {
-				if m[0] < t[1] && t[0] < m[1] {
+				if m[0] < t[1] && t[0] < spanEnd {
 					overlap = true
 				}
 			}
@@ -305,7 +311,7 @@ func matchSentence(s string) []Item {
 			if strings.HasSuffix(key, ":") || strings.TrimSpace(text) == "" || pronounObject(groups) {
 				continue
 			}
-			taken = append(taken, [2]int{m[0], m[1]})
+			taken = append(taken, [2]int{m[0], spanEnd})
 			out = append(out, Item{Section: r.section, Key: clip(sanitize(key), 100), Text: clip(sanitize(text), maxTextBytes)})
 		}
 	}
