@@ -13,6 +13,8 @@ import (
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/ctxfs/ctxfs/mcp"
 )
 
 // TestAccess walks the access cases through both transports: alice reads
@@ -324,5 +326,32 @@ func TestMalformedJSONRPC(t *testing.T) {
 	})
 	if e.lastSeq(t) != before {
 		t.Fatal("malformed messages changed the store")
+	}
+}
+
+// TestOversizedBody: a body over Options.MaxBody is refused with 413 (or a
+// parse error when it has no length) and changes nothing.
+func TestOversizedBody(t *testing.T) {
+	e := newEnv(t)
+	srv := mcp.NewServer(e.sys.NS, mcp.Options{Authenticate: tokenAuth, MaxBody: 1 << 10})
+	defer srv.Close()
+	e.http.Config.Handler = srv
+	c := e.httpConn(t, "admin-token", true)
+	before := e.lastSeq(t)
+	big := `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"ctx_write","arguments":{"path":"/big","content":"` + strings.Repeat("x", 4<<10) + `"}}}`
+	status, body, _ := post(t, e.http.URL, "Bearer admin-token", c.GetSessionId(), big)
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(body, "too_large") {
+		t.Fatalf("oversized body: %d %s", status, body)
+	}
+	// Through mcp-go's client: the call fails, the session survives.
+	req := mcpgo.CallToolRequest{}
+	req.Params.Name = "ctx_write"
+	req.Params.Arguments = map[string]any{"path": "/big", "content": strings.Repeat("x", 4<<10)}
+	if _, err := c.CallTool(context.Background(), req); err == nil {
+		t.Fatal("an oversized call succeeded")
+	}
+	ok(t, c, "ctx_write", map[string]any{"path": "/small", "content": "fits"})
+	if e.lastSeq(t) != before+1 {
+		t.Fatalf("log moved by %d, want 1 (the small write)", e.lastSeq(t)-before)
 	}
 }

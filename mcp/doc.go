@@ -9,8 +9,8 @@
 // http.Handler for the streamable HTTP transport (`ctxfs serve` mounts it at
 // /mcp): each request is authenticated by Options.Authenticate (normally the
 // bearer token) before any MCP message is read; a missing or bad credential
-// answers 401, and an HTTP session opened by one principal answers 403 to
-// another. Every tool call, resource read and subscription runs with the
+// answers 401, an HTTP session opened by one principal answers 403 to
+// another, and a body over Options.MaxBody answers 413. Every tool call, resource read and subscription runs with the
 // caller's principal in its context (fs.WithPrincipal), so the namespace's
 // access rules apply exactly as on every other door.
 //

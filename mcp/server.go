@@ -305,7 +305,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}()
 		}
 	}
+	if r.ContentLength > s.opts.MaxBody {
+		httpError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: request body of %d bytes is over the limit of %d", fs.ErrTooLarge, r.ContentLength, s.opts.MaxBody))
+		return
+	}
 	if r.Body != nil {
+		// A body without a length is cut at the limit; mcp-go then answers
+		// with a JSON-RPC parse error.
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
 	}
 	s.http.ServeHTTP(w, r.WithContext(fs.WithPrincipal(r.Context(), pr)))
