@@ -417,9 +417,10 @@ func (a *attentionTask) Run(part, parts int) {
 		q := a.q[t*dim+h*hd : t*dim+(h+1)*hd]
 		off := (h / group) * hd
 		sc := a.scores[part][:nv]
+		quant.Dots(sc, q, keys[off:], kvDim)
 		maxv := float32(math.Inf(-1))
-		for i := range sc {
-			v := quant.DotF32(q, keys[i*kvDim+off:i*kvDim+off+hd]) * scale
+		for i, v := range sc {
+			v *= scale
 			sc[i] = v
 			maxv = max(maxv, v)
 		}
@@ -430,13 +431,12 @@ func (a *attentionTask) Run(part, parts int) {
 			sum += e
 		}
 		inv := 1 / sum
+		for i := range sc {
+			sc[i] *= inv
+		}
 		out := a.out[t*dim+h*hd : t*dim+(h+1)*hd]
 		clear(out)
-		for i := range sc {
-			w := sc[i] * inv
-			sc[i] = w
-			axpy(out, w, vals[i*kvDim+off:i*kvDim+off+hd])
-		}
+		quant.Axpys(out, sc, vals[off:], kvDim)
 		if obs := a.s.opts.Observer; obs != nil {
 			obs.ObserveAttention(a.l, h, pos, sc)
 		}
@@ -490,13 +490,6 @@ func addTo(dst, src []float32) {
 	src = src[:len(dst)]
 	for i := range dst {
 		dst[i] += src[i]
-	}
-}
-
-func axpy(dst []float32, a float32, x []float32) {
-	x = x[:len(dst)]
-	for i := range dst {
-		dst[i] += a * x[i]
 	}
 }
 

@@ -77,3 +77,9 @@ func dotQ8_0RowsAVX(w *byte, stride, rows int, x *byte, nb int, out *float32)
 
 //go:noescape
 func dotQ4_0RowsAVX(w *byte, stride, rows int, x *byte, nb int, out *float32)
+
+//go:noescape
+func dotsF32AVX(q, k *float32, stride, rows, hd int, out *float32)
+
+//go:noescape
+func axpysF32AVX(out, w, v *float32, stride, rows, hd int)

@@ -760,3 +760,108 @@ q4rdone:
 q4rowsdone:
 	VZEROUPPER
 	RET
+
+// Attention kernels over rows of a KV cache (row i at k + i*stride bytes).
+
+// func dotsF32AVX(q, k *float32, stride, rows, hd int, out *float32)
+// out[i] = q · k_i over hd elements (hd a multiple of 8).
+TEXT ·dotsF32AVX(SB), NOSPLIT, $0-48
+	MOVQ q+0(FP), SI
+	MOVQ k+8(FP), DI
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ hd+32(FP), R12
+	MOVQ out+40(FP), R8
+
+dotsrow:
+	TESTQ R13, R13
+	JEQ   dotsdone
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ  AX, AX              // byte offset within the row
+	MOVQ  R12, CX
+
+dotsloop16:
+	CMPQ CX, $16
+	JLT  dotsloop8
+	VMOVUPS 0(SI)(AX*1), Y2
+	VMOVUPS 32(SI)(AX*1), Y3
+	VFMADD231PS 0(DI)(AX*1), Y2, Y0
+	VFMADD231PS 32(DI)(AX*1), Y3, Y1
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP  dotsloop16
+
+dotsloop8:
+	CMPQ CX, $8
+	JLT  dotsred
+	VMOVUPS 0(SI)(AX*1), Y2
+	VFMADD231PS 0(DI)(AX*1), Y2, Y0
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP  dotsloop8
+
+dotsred:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, 0(R8)
+	ADDQ $4, R8
+	ADDQ DX, DI
+	DECQ R13
+	JMP  dotsrow
+
+dotsdone:
+	VZEROUPPER
+	RET
+
+// func axpysF32AVX(out, w, v *float32, stride, rows, hd int)
+// out[0:hd] += sum_i w[i] * v_i[0:hd] (hd a multiple of 8).
+TEXT ·axpysF32AVX(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), R8
+	MOVQ w+8(FP), R9
+	MOVQ v+16(FP), R10
+	MOVQ stride+24(FP), DX
+	MOVQ rows+32(FP), R13
+	MOVQ hd+40(FP), R12
+
+axchunk:
+	CMPQ R12, $8
+	JLT  axdone
+	VMOVUPS 0(R8), Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ R9, SI               // weights
+	MOVQ R10, DI              // this chunk of row 0
+	MOVQ R13, CX
+
+axrows2:
+	CMPQ CX, $2
+	JLT  axrows1
+	VBROADCASTSS 0(SI), Y2
+	VBROADCASTSS 4(SI), Y3
+	VFMADD231PS 0(DI), Y2, Y0
+	VFMADD231PS 0(DI)(DX*1), Y3, Y1
+	LEAQ (DI)(DX*2), DI
+	ADDQ $8, SI
+	SUBQ $2, CX
+	JMP  axrows2
+
+axrows1:
+	TESTQ CX, CX
+	JEQ   axstore
+	VBROADCASTSS 0(SI), Y2
+	VFMADD231PS 0(DI), Y2, Y0
+
+axstore:
+	VADDPS Y1, Y0, Y0
+	VMOVUPS Y0, 0(R8)
+	ADDQ $32, R8
+	ADDQ $32, R10
+	SUBQ $8, R12
+	JMP  axchunk
+
+axdone:
+	VZEROUPPER
+	RET
