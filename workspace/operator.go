@@ -364,7 +364,7 @@ func classify(p phrase) string {
 		return "" // an occasion ("Astronomy Night"), kept as a kind
 	case orgHeads[strings.TrimSuffix(last, ".")]:
 		return KindOrganization
-	case placeHeads[last] || placePrefixes[first] && len(p.Words) > 1:
+	case placeHeads[last] || placePrefixes[first] && len(p.Words) > 1 || headBeforeOf(p.Words):
 		return KindPlace
 	case len(p.Words) == 1 && (p.Before == "at" || p.Before == "in" || p.Before == "near" || p.Before == "inside"):
 		return KindPlace
@@ -379,6 +379,9 @@ func classify(p phrase) string {
 	}
 	if strings.ToUpper(p.Text) == p.Text && len(p.Words) == 1 {
 		return "" // acronyms and shouting
+	}
+	if p.Before == "the" && len(p.Words) > 1 {
+		return KindPlace // "the High Line": people do not take an article
 	}
 	return KindPerson
 }
@@ -468,3 +471,14 @@ func verbFollows(ws []word, i int) bool {
 var commonVerbs = toSet(`was is felt had has said says went met saw took gave made came found looked seemed
 smiled nodded thought knew began stood sat ran walked told asked turned became kept left got did does
 will would could can should might must`)
+
+// headBeforeOf finds a place head before "of": "Statue of Liberty",
+// "Museum of Natural History".
+func headBeforeOf(ws []string) bool {
+	for i := 0; i+1 < len(ws); i++ {
+		if ws[i+1] == "of" && placeHeads[strings.ToLower(ws[i])] {
+			return true
+		}
+	}
+	return false
+}

@@ -280,7 +280,7 @@ func isMonthOrDay(w string) bool {
 // Place names end in a geographic head or start with a geographic prefix.
 var placeHeads = map[string]bool{
 	"park": true, "bridge": true, "museum": true, "building": true, "center": true, "centre": true,
-	"island": true, "course": true, "line": true, "cathedral": true, "church": true, "harbor": true,
+	"island": true, "course": true, "cathedral": true, "church": true, "harbor": true,
 	"harbour": true, "street": true, "avenue": true, "square": true, "hall": true, "station": true,
 	"beach": true, "lake": true, "river": true, "mountain": true, "mountains": true, "garden": true,
 	"gardens": true, "library": true, "theater": true, "theatre": true, "stadium": true, "airport": true,
@@ -289,7 +289,7 @@ var placeHeads = map[string]bool{
 	"cafe": true, "café": true, "restaurant": true, "gallery": true, "arena": true, "palace": true,
 	"castle": true, "zoo": true, "hospital": true, "village": true, "town": true, "falls": true,
 	"heights": true, "terminal": true, "pier": true, "boulevard": true, "lane": true, "forest": true,
-	"liberty": true, "art": true, "history": true, "studio": true, "club": false,
+	"studio": true, "club": false, "statue": true, "monument": true, "memorial": true,
 }
 var placePrefixes = map[string]bool{"port": true, "mount": true, "mt.": true, "lake": true, "fort": true, "st.": true, "saint": true, "statue": true, "new": true, "san": true, "los": true, "las": true}
 
