@@ -461,12 +461,20 @@ func verbFollows(ws []word, i int) bool {
 	if i <= 0 || i >= len(ws) || ws[i-1].Break {
 		return false
 	}
+	if notNames[strings.ToLower(ws[i-1].Text)] {
+		return false
+	}
 	w := strings.ToLower(ws[i].Text)
 	if commonVerbs[w] {
 		return true
 	}
 	return len(w) > 4 && strings.HasSuffix(w, "ed") && !isCapitalized(ws[i].Text)
 }
+
+// notNames are words that start sentences as subjects but name no one.
+var notNames = toSet(`everyone everybody someone somebody nobody anyone anybody people children everything
+something nothing sunlight moonlight silence darkness time life night morning evening day music laughter
+applause rain snow wind fog mist tension excitement`)
 
 var commonVerbs = toSet(`was is felt had has said says went met saw took gave made came found looked seemed
 smiled nodded thought knew began stood sat ran walked told asked turned became kept left got did does
