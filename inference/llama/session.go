@@ -83,6 +83,7 @@ type CPUSession struct {
 	x, xb, q, k, v, att []float32 // batch*Dim (k, v: batch*KVDim)
 	hb, hb2             []float32 // batch*FFN
 	xq                  []byte    // batch rows of Q8_0 activations
+	xaux                []float32 // quant.Q8Aux of a single activation row (decode)
 	cos, sin            []float32 // batch*RopeDim/2
 	invFreq             []float64
 
@@ -116,6 +117,7 @@ func NewCPUSession(m *Model, opts SessionOptions) (*CPUSession, error) {
 	s.hb = make([]float32, batch*c.FFN)
 	s.hb2 = make([]float32, batch*c.FFN)
 	s.xq = make([]byte, batch*quant.RowBytesQ8_0(roundUp(max(c.Dim, c.FFN), quant.BlockLen)))
+	s.xaux = make([]float32, 2*roundUp(max(c.Dim, c.FFN), quant.BlockLen)/quant.BlockLen)
 	s.cos = make([]float32, batch*c.RopeDim/2)
 	s.sin = make([]float32, batch*c.RopeDim/2)
 	s.invFreq = make([]float64, c.RopeDim/2)
@@ -268,6 +270,10 @@ func (s *CPUSession) matmul(n int, x []float32, w0 *Matrix, o0 []float32, w1 *Ma
 			for t := 0; t < n; t++ {
 				quant.QuantizeQ8_0(mm.xq[t*rb:(t+1)*rb], x[t*mm.cols:(t+1)*mm.cols])
 			}
+			if n == 1 {
+				mm.aux = s.xaux[:2*mm.cols/quant.BlockLen]
+				quant.Q8Aux(mm.aux, mm.xq, mm.cols)
+			}
 		}
 	}
 	// About 8 chunks per thread balances load without making chunks so small that
@@ -285,6 +291,7 @@ type matmulTask struct {
 	x             []float32
 	xq            []byte
 	xqRow         int
+	aux           []float32    // quant.Q8Aux of xq when n == 1
 	chunk         int          // rows per work item
 	next          atomic.Int64 // next work item
 }
@@ -344,7 +351,7 @@ func (mm *matmulTask) rowsOf(w *Matrix, out []float32, lo, hi int) {
 		xr := mm.xqRow
 		if n == 1 { // decode: one call for the whole chunk of rows
 			if q4 {
-				quant.DotQ4_0Rows(out[lo:hi], w.Data[lo*w.rowBytes:], w.rowBytes, mm.xq[:xr], cols)
+				quant.DotQ4_0RowsAux(out[lo:hi], w.Data[lo*w.rowBytes:], w.rowBytes, mm.xq[:xr], mm.aux, cols)
 			} else {
 				quant.DotQ8_0Rows(out[lo:hi], w.Data[lo*w.rowBytes:], w.rowBytes, mm.xq[:xr], cols)
 			}

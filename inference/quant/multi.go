@@ -101,3 +101,40 @@ func DotQ4_0Rows(out []float32, w []byte, stride int, x []byte, n int) {
 	}
 	dotQ4_0RowsAVX(&w[0], stride, len(out), &x[0], nb, &out[0])
 }
+
+// Q8Aux computes, for a Q8_0 row xq of n elements, what DotQ4_0RowsAux needs besides
+// the quants: aux[2b] is block b's scale and aux[2b+1] is 8*scale*sum of its quants.
+// aux must hold 2*n/32 values.
+func Q8Aux(aux []float32, xq []byte, n int) {
+	nb := n / BlockLen
+	_ = aux[2*nb-1]
+	for b := 0; b < nb; b++ {
+		blk := xq[b*Q8_0Size : (b+1)*Q8_0Size]
+		d := f16Table[uint16(blk[0])|uint16(blk[1])<<8]
+		var s int32
+		for _, q := range blk[2:] {
+			s += int32(int8(q))
+		}
+		aux[2*b], aux[2*b+1] = d, 8*d*float32(s)
+	}
+}
+
+// DotQ4_0RowsAux is DotQ4_0Rows with the activation's Q8Aux precomputed, which lets the
+// kernel skip the per-block sign handling; results agree up to float rounding.
+func DotQ4_0RowsAux(out []float32, w []byte, stride int, x []byte, aux []float32, n int) {
+	nb := n / BlockLen
+	if len(out) == 0 || nb == 0 {
+		clear(out)
+		return
+	}
+	_ = w[(len(out)-1)*stride+nb*Q4_0Size-1]
+	_ = x[nb*Q8_0Size-1]
+	_ = aux[2*nb-1]
+	if !useSIMD {
+		for r := range out {
+			out[r] = dotQ4_0Go(w[r*stride:], x, n)
+		}
+		return
+	}
+	dotQ4_0RowsAuxAVX(&w[0], stride, len(out), &x[0], &aux[0], nb, &out[0])
+}

@@ -85,6 +85,15 @@ func TestRowKernels(t *testing.T) {
 					o4 := make([]float32, rows)
 					DotQ8_0Rows(o8, w8, s8, xq, n)
 					DotQ4_0Rows(o4, w4, s4, xq, n)
+					aux := make([]float32, 2*n/32)
+					Q8Aux(aux, xq, n)
+					oa := make([]float32, rows)
+					DotQ4_0RowsAux(oa, w4, s4, xq, aux, n)
+					for i := range oa {
+						if want := dotQ4_0Go(w4[i*s4:], xq, n); math.Abs(float64(oa[i]-want)) > 1e-4*math.Max(1, math.Abs(float64(want))) {
+							t.Fatalf("simd=%v n=%d rows=%d row %d: aux %v want %v", simd, n, rows, i, oa[i], want)
+						}
+					}
 					for i := 0; i < rows; i++ {
 						want8, want4 := dotQ8_0Go(w8[i*s8:], xq, n), dotQ4_0Go(w4[i*s4:], xq, n)
 						if math.Abs(float64(o8[i]-want8)) > 1e-4*math.Max(1, math.Abs(float64(want8))) ||
@@ -121,6 +130,13 @@ func BenchmarkRows(b *testing.B) {
 	b.Run("q4_0/rows", func(b *testing.B) {
 		for b.Loop() {
 			DotQ4_0Rows(out, w4, s4, xq, n)
+		}
+	})
+	aux := make([]float32, 2*n/32)
+	Q8Aux(aux, xq, n)
+	b.Run("q4_0/rows-aux", func(b *testing.B) {
+		for b.Loop() {
+			DotQ4_0RowsAux(out, w4, s4, xq, aux, n)
 		}
 	})
 }

@@ -83,3 +83,6 @@ func dotsF32AVX(q, k *float32, stride, rows, hd int, out *float32)
 
 //go:noescape
 func axpysF32AVX(out, w, v *float32, stride, rows, hd int)
+
+//go:noescape
+func dotQ4_0RowsAuxAVX(w *byte, stride, rows int, x *byte, aux *float32, nb int, out *float32)

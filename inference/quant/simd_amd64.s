@@ -865,3 +865,100 @@ axstore:
 axdone:
 	VZEROUPPER
 	RET
+
+// func dotQ4_0RowsAuxAVX(w *byte, stride, rows int, x *byte, aux *float32, nb int, out *float32)
+// Like dotQ4_0RowsAVX, but multiplies the unsigned nibbles (0..15) directly and removes
+// the offset with aux: aux[2b] is x block b's scale and aux[2b+1] is 8*scale*sum(x_b),
+// so q-8 never has to be formed and no sign trick is needed.
+TEXT ·dotQ4_0RowsAuxAVX(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), R10
+	MOVQ stride+8(FP), R14
+	MOVQ rows+16(FP), R13
+	MOVQ x+24(FP), R11
+	MOVQ aux+32(FP), R15
+	MOVQ nb+40(FP), R12
+	MOVQ out+48(FP), R8
+	VPBROADCASTD ones16<>(SB), Y15
+	VPBROADCASTD nibmask<>(SB), Y14
+
+q4arows:
+	TESTQ R13, R13
+	JEQ   q4arowsdone
+	MOVQ R10, SI
+	MOVQ R11, DI
+	MOVQ R15, BX
+	MOVQ R12, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS X9, X9, X9         // offset correction, lane 0
+
+q4aloop2:
+	CMPQ CX, $2
+	JLT  q4aloop1
+	// block 0
+	VPBROADCASTW 0(SI), X1
+	VCVTPH2PS X1, Y1          // w scale
+	VBROADCASTSS 0(BX), Y2    // x scale
+	VMULPS Y2, Y1, Y2
+	VFMADD231SS 4(BX), X1, X9 // correction += dw * 8*dx*sum(x)
+	VMOVDQU 2(SI), X3
+	VPSRLW $4, X3, X4
+	VINSERTI128 $1, X4, Y3, Y3
+	VPAND Y14, Y3, Y3
+	VPMADDUBSW 2(DI), Y3, Y7
+	VPMADDWD Y15, Y7, Y7
+	VCVTDQ2PS Y7, Y7
+	VFMADD231PS Y7, Y2, Y0
+	// block 1
+	VPBROADCASTW 18(SI), X10
+	VCVTPH2PS X10, Y10
+	VBROADCASTSS 8(BX), Y11
+	VMULPS Y11, Y10, Y11
+	VFMADD231SS 12(BX), X10, X9
+	VMOVDQU 20(SI), X12
+	VPSRLW $4, X12, X13
+	VINSERTI128 $1, X13, Y12, Y12
+	VPAND Y14, Y12, Y12
+	VPMADDUBSW 36(DI), Y12, Y6
+	VPMADDWD Y15, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VFMADD231PS Y6, Y11, Y8
+	ADDQ $36, SI
+	ADDQ $68, DI
+	ADDQ $16, BX
+	SUBQ $2, CX
+	JMP  q4aloop2
+
+q4aloop1:
+	TESTQ CX, CX
+	JEQ   q4adone
+	VPBROADCASTW 0(SI), X1
+	VCVTPH2PS X1, Y1
+	VBROADCASTSS 0(BX), Y2
+	VMULPS Y2, Y1, Y2
+	VFMADD231SS 4(BX), X1, X9
+	VMOVDQU 2(SI), X3
+	VPSRLW $4, X3, X4
+	VINSERTI128 $1, X4, Y3, Y3
+	VPAND Y14, Y3, Y3
+	VPMADDUBSW 2(DI), Y3, Y7
+	VPMADDWD Y15, Y7, Y7
+	VCVTDQ2PS Y7, Y7
+	VFMADD231PS Y7, Y2, Y0
+
+q4adone:
+	VADDPS Y8, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VSUBSS X9, X0, X0
+	MOVSS X0, 0(R8)
+	ADDQ $4, R8
+	ADDQ R14, R10
+	DECQ R13
+	JMP  q4arows
+
+q4arowsdone:
+	VZEROUPPER
+	RET

@@ -28,3 +28,7 @@ func dotQ4_0RowsAVX(w *byte, stride, rows int, x *byte, nb int, out *float32) {
 
 func dotsF32AVX(q, k *float32, stride, rows, hd int, out *float32) { panic("unreachable") }
 func axpysF32AVX(out, w, v *float32, stride, rows, hd int)         { panic("unreachable") }
+
+func dotQ4_0RowsAuxAVX(w *byte, stride, rows int, x *byte, aux *float32, nb int, out *float32) {
+	panic("unreachable")
+}
