@@ -2,6 +2,7 @@ package epbench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,5 +61,62 @@ func TestEpBench(t *testing.T) {
 	}
 	if r.Scored == 0 || r.Workspace[len(r.Workspace)-1].Coverage < 0.5 {
 		t.Errorf("workspace coverage too low: %+v", r.Workspace)
+	}
+}
+
+// BenchmarkQuery measures the time to build one context at 512 tokens for
+// the development questions: the workspace query against the BM25
+// baseline, in the same run. The store is bbolt in a temporary directory;
+// the snapshot is loaded once, so both run from memory.
+func BenchmarkQuery(b *testing.B) {
+	book, qfile := filepath.Join(dataDir, "book_20.json"), filepath.Join(dataDir, "questions-dev.json")
+	if _, err := os.Stat(book); err != nil {
+		b.Skipf("EpBench data absent (%v)", err)
+	}
+	bk, _ := ReadBook(book)
+	qs, _ := ReadQuestions(qfile)
+	ctx := context.Background()
+	w, _ := workspace.New(openStore(b), "book", workspace.Options{})
+	if err := Ingest(ctx, w, bk, nil); err != nil {
+		b.Fatal(err)
+	}
+	s, err := w.Load(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bm := newBM25(bk, nil)
+	b.Run("workspace", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if _, err := s.Query(qs[i%len(qs)].Question, 512); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("bm25", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			bm.retrieve(qs[i%len(qs)].Question, 512)
+			i++
+		}
+	})
+}
+
+// BenchmarkIngest measures observing the whole book into a fresh workspace.
+func BenchmarkIngest(b *testing.B) {
+	book := filepath.Join(dataDir, "book_20.json")
+	if _, err := os.Stat(book); err != nil {
+		b.Skipf("EpBench data absent (%v)", err)
+	}
+	bk, _ := ReadBook(book)
+	st := openStore(b)
+	n := 0
+	for b.Loop() {
+		n++
+		w, _ := workspace.New(st, fmt.Sprintf("book%d", n), workspace.Options{})
+		if err := Ingest(context.Background(), w, bk, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
