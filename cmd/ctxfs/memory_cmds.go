@@ -10,8 +10,27 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ctxfs/ctxfs/inference"
+	"github.com/ctxfs/ctxfs/inference/openai"
 	"github.com/ctxfs/ctxfs/memory"
 )
+
+// llmFlags adds --llm and --llm-model: an OpenAI-compatible server to use
+// instead of the rule-based extractor or operator. The key comes from
+// CTXFS_LLM_API_KEY or llm-api-key in the configuration file.
+func llmFlags(c *cobra.Command) {
+	c.Flags().String("llm", "", "OpenAI-compatible API root (e.g. http://localhost:8080/v1) to extract with a model instead of rules")
+	c.Flags().String("llm-model", "", "model name sent to --llm")
+}
+
+// generator returns the --llm generator, or nil for the rule-based default.
+func (a *app) generator() inference.Generator {
+	url := a.cfg.GetString("llm")
+	if url == "" {
+		return nil
+	}
+	return &openai.Client{BaseURL: url, Model: a.cfg.GetString("llm-model"), APIKey: a.cfg.GetString("llm-api-key")}
+}
 
 func init() { register(newMemoryCmd) }
 
@@ -95,12 +114,20 @@ themself (rule-based, no model), reconciles it with /memory/USER/persona.md
 			if err != nil {
 				return err
 			}
-			res, err := memory.New(fsys, memory.Options{Budget: budget}).Observe(ctx, args[0], turns)
+			o := memory.Options{Budget: budget}
+			if g := a.generator(); g != nil {
+				o.Extractor = memory.LLM{Generator: g}
+			}
+			res, err := memory.New(fsys, o).Observe(ctx, args[0], turns)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return a.printJSON(res)
+			}
+			if res.Version == 0 {
+				fmt.Fprintf(a.stdout, "no statements about %s found in %d turns; nothing written\n", args[0], len(turns))
+				return nil
 			}
 			counts := map[string]int{}
 			for _, act := range res.Actions {
@@ -118,6 +145,7 @@ themself (rule-based, no model), reconciles it with /memory/USER/persona.md
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, `print {"path","version","tokens","budget","items","actions"}`)
 	c.Flags().IntVar(&budget, "tokens", memory.DefaultBudget, "bound of the persona file in tokens")
+	llmFlags(c)
 	return c
 }
 

@@ -47,7 +47,11 @@ func newWorkspaceObserveCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w, err := workspace.New(fsys, args[0], workspace.Options{})
+			o := workspace.Options{}
+			if g := a.generator(); g != nil {
+				o.Operator = workspace.LLM{Generator: g}
+			}
+			w, err := workspace.New(fsys, args[0], o)
 			if err != nil {
 				return err
 			}
@@ -71,6 +75,7 @@ func newWorkspaceObserveCmd(a *app) *cobra.Command {
 	f.StringVar(&when, "time", "", "when it happened (a hint: \"May 7, 2024\", 2024-05-07)")
 	f.StringVar(&place, "place", "", "where it happened (a hint)")
 	f.StringVar(&source, "source", "", "a label of the observation's origin")
+	llmFlags(c)
 	return c
 }
 
