@@ -225,6 +225,25 @@ func TestResources(t *testing.T) {
 				e.put(t, "/docs/other.md", "x")
 				ok(t, c, "ctx_write", map[string]any{"path": "/docs/a b.md", "content": "more", "mode": "append"})
 			})
+			// Removing a directory above the file updates it too.
+			drain(c, 500*time.Millisecond)
+			if err := e.sys.NS.Remove(admin(), "/docs", true); err != nil {
+				t.Fatal(err)
+			}
+			awaitUpdate(t, c, uri, func() {})
+			// After unsubscribing, writes send nothing.
+			if !mcpgo.IsModernProtocol(c.ProtocolVersion()) {
+				un := mcpgo.UnsubscribeRequest{}
+				un.Params.URI = uri
+				if err := c.Unsubscribe(ctx, un); err != nil {
+					t.Fatal(err)
+				}
+				drain(c, 500*time.Millisecond)
+				e.put(t, "/docs/a b.md", "after unsubscribe")
+				if got := drain(c, time.Second); len(got) > 0 {
+					t.Fatalf("updates after unsubscribe: %v", got)
+				}
+			}
 		})
 	}
 }
@@ -330,5 +349,19 @@ func TestConcurrentAppends(t *testing.T) {
 	got, _ := e.get(t, "/log.txt")
 	if n := strings.Count(got, "\n"); n != writers*each {
 		t.Fatalf("%d lines after %d appends: a write was lost", n, writers*each)
+	}
+}
+
+// drain returns the updates that arrive within d.
+func drain(c *conn, d time.Duration) []string {
+	var got []string
+	deadline := time.After(d)
+	for {
+		select {
+		case u := <-c.updates:
+			got = append(got, u)
+		case <-deadline:
+			return got
+		}
 	}
 }
