@@ -25,6 +25,9 @@ func newBuffer(limit int64, dir string) *buffer {
 	return &buffer{limit: limit, dir: dir}
 }
 
+// spilled reports whether the content has moved to the temporary file.
+func (b *buffer) spilled() bool { return b.f != nil }
+
 // Size is the length of the content.
 func (b *buffer) Size() int64 { return b.size }
 

@@ -227,7 +227,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	// The new file exists only here until its first commit (at close at
 	// the latest), so that creating and writing a file makes exactly one
 	// version.
-	n := &fileNode{m: d.m, pending: true, dirty: true, mtime: time.Now(), lastPath: p}
+	n := &fileNode{m: d.m, pending: true, dirty: true, mtime: time.Now(), lastPath: p, seq: true}
 	n.buf = newBuffer(d.m.opts.MemoryBuffer, d.m.opts.TempDir)
 	d.m.pending.Add(1)
 	d.m.register(n)

@@ -79,6 +79,15 @@
 // lookups in the mount show it meanwhile. Unmount commits what is still
 // open.
 //
+// A large file written in order from empty (created, or truncated by
+// O_TRUNC) also streams: once it outgrows the memory part of its buffer,
+// its content is fed as it arrives to a file system Write running in the
+// background, so reading and hashing it overlaps the writing and close
+// only ends that Write. The buffer still gets every byte; any other
+// change (a write out of order, a truncate, a rename, a removal) abandons
+// the stream, which then commits nothing, and close commits the buffer
+// as usual (stream.go).
+//
 // Kernel passthrough (a backing file descriptor) is never offered: every
 // byte read and written goes through the server, which is what makes
 // buffering, versioning and invalidation possible.

@@ -49,6 +49,9 @@ type fileNode struct {
 	infoAt   time.Time // when info was learnt
 	cached   cacheKey  // the version whose pages the kernel may hold
 	gen      uint64    // +1 per commit, so read handles reopen the new version
+	seq      bool      // buf started empty and has only been appended to
+	stream   *stream   // the commit being fed while buf is written in order
+	streamed bool      // a stream was started for this buffer
 }
 
 var (
@@ -164,6 +167,7 @@ func (n *fileNode) ensureBufLocked(ctx context.Context, limit int64) error {
 		return nil
 	}
 	b := newBuffer(n.m.opts.MemoryBuffer, n.m.opts.TempDir)
+	n.seq, n.streamed = true, false
 	if !n.pending && limit != 0 {
 		p, ok := n.m.pathOf(&n.Inode)
 		if !ok {
@@ -185,6 +189,7 @@ func (n *fileNode) ensureBufLocked(ctx context.Context, limit int64) error {
 			chunk := copyBufs.Get().(*[]byte)
 			_, err = b.load(r, *chunk)
 			copyBufs.Put(chunk)
+			n.seq = b.Size() == 0
 			n.info, n.infoAt = f.Stat(), time.Now()
 			f.Close()
 			if err != nil {
@@ -217,19 +222,26 @@ func (n *fileNode) commitLocked(ctx context.Context) error {
 	}
 	if n.unlinked {
 		n.dirty = false
+		n.breakStreamLocked()
 		return nil
 	}
 	p, ok := n.m.pathOf(&n.Inode)
 	if !ok {
 		// Its directory is gone; so is the file.
 		n.dirty = false
+		n.breakStreamLocked()
 		return nil
 	}
 	n.lastPath = p
-	n.m.expectChange(fs.OpWrite, p, "")
-	info, err := n.m.fsys.Write(ctx, p, n.buf.Reader(), fs.WriteOptions{})
+	info, err, streamed := n.finishStreamLocked(p)
+	if !streamed {
+		n.m.expectChange(fs.OpWrite, p, "")
+		info, err = n.m.fsys.Write(ctx, p, n.buf.Reader(), fs.WriteOptions{})
+		if err != nil {
+			n.m.unexpect(fs.OpWrite, p, "")
+		}
+	}
 	if err != nil {
-		n.m.unexpect(fs.OpWrite, p, "")
 		return err
 	}
 	n.dirty = false
@@ -263,6 +275,7 @@ func (n *fileNode) dropBufLocked() {
 		n.unlinked = true
 		n.m.pending.Add(-1)
 	}
+	n.breakStreamLocked()
 	n.buf.Close()
 	n.buf = nil
 	n.m.unregister(n)
@@ -277,6 +290,7 @@ func (n *fileNode) markUnlinked() {
 
 func (n *fileNode) markUnlinkedLocked() {
 	n.unlinked = true
+	n.breakStreamLocked()
 	if n.pending {
 		n.pending = false
 		n.m.pending.Add(-1)
@@ -330,8 +344,12 @@ func (n *fileNode) truncateLocked(ctx context.Context, size int64) error {
 	if cur == size {
 		return nil
 	}
+	fresh := n.buf == nil
 	if err := n.ensureBufLocked(ctx, size); err != nil {
 		return err
+	}
+	if !fresh || size != 0 {
+		n.breakStreamLocked() // no longer a file written in order from empty
 	}
 	if n.buf.Size() != size {
 		if err := n.buf.Truncate(size); err != nil {
@@ -588,10 +606,16 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	if err := n.ensureBufLocked(n.m.ctx(ctx), -1); err != nil {
 		return 0, errno(err)
 	}
+	prev := n.buf.Size()
 	got, err := n.buf.WriteAt(data, off)
 	if got > 0 {
 		n.dirty = true
 		n.mtime = time.Now()
+	}
+	if err != nil || got != len(data) {
+		n.breakStreamLocked()
+	} else {
+		n.streamWriteLocked(n.m.ctx(ctx), data, off, prev)
 	}
 	if err != nil {
 		return uint32(got), errno(err)

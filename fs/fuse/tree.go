@@ -35,6 +35,9 @@ type mount struct {
 	// listings only look for them when there are any.
 	pending atomic.Int64
 
+	// streamCommits counts commits made through a stream (for tests).
+	streamCommits atomic.Int64
+
 	// openMu guards open: the file nodes that hold a write buffer, so
 	// that Unmount can commit them.
 	openMu sync.Mutex
