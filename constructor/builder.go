@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -71,6 +72,9 @@ type Item struct {
 
 // Section is a group of items from one file, under one header line.
 type Section struct {
+	// Dir is the file's directory, printed as a line of its own ("# DIR/")
+	// before the first of a run of sections from it; Header names the file.
+	Dir    string `json:"dir"`
 	Header string `json:"header"`
 	Items  []int  `json:"items"` // indexes into Manifest.Items, in prompt order
 }
@@ -291,10 +295,13 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Context, error) {
 	return out, nil
 }
 
+// sharpen is the exponent that turns a normalised score into a value.
+var sharpen = 2.0
+
 // header is the first line of a file's section: its path (the citation)
 // and the date its relative dates are anchored to.
 func header(d *doc) string {
-	h := "## " + string(d.path)
+	h := "## " + d.path.Base()
 	if !d.date.IsZero() {
 		h += " (" + day(d.date) + ")"
 	}
@@ -346,6 +353,9 @@ func (b *Builder) assembleBaseline(m *Manifest, ranked []cand, c *corpus, budget
 			if !opened[cd.d] && !newDocs[cd.d] {
 				newDocs[cd.d] = true
 				cost += b.counter.CountTokens(header(cd.d)+"\n") + 1
+				if len(opened) == 0 && len(newDocs) == 1 {
+					cost += b.counter.CountTokens(dirLine(cd.d.path) + "\n")
+				}
 			}
 		}
 		if len(group) == 0 || used+cost > budget {
@@ -440,17 +450,35 @@ func (b *Builder) assemble(m *Manifest, ranked []cand, budget int) *Context {
 	headerTok := map[*doc]int{}
 	hulls := make([][]int, len(ranked))
 	level := make([]int, len(ranked)) // index into hulls[i] of the chosen size, -1 none
+	// A unit's value is its chance of being what the query needs, which
+	// falls much faster than its score: sharpen the normalised score.
+	vals := make([]float64, len(ranked))
+	top := 0.0
+	for _, cd := range ranked {
+		if cd.score < 1e9 {
+			top = max(top, cd.score)
+		}
+	}
+	for i, cd := range ranked {
+		switch {
+		case cd.score >= 1e9:
+			vals[i] = 1e9
+		case top > 0:
+			vals[i] = math.Pow(cd.score/top, sharpen)
+		}
+	}
 	var pq steps
 	for i := range ranked {
-		hulls[i] = hull(ranked[i].u, ranked[i].score)
+		hulls[i] = hull(ranked[i].u, vals[i])
 		level[i] = -1
 		if len(hulls[i]) > 0 {
-			pq = append(pq, b.next(ranked, hulls, level, i))
+			pq = append(pq, next(ranked, vals, hulls, level, i))
 		}
 	}
 	heap.Init(&pq)
 	used := 0
 	open := map[*doc]int{} // chosen items per doc
+	openDir := map[fs.Path]bool{}
 	var chosen []int
 	for pq.Len() > 0 {
 		s := heap.Pop(&pq).(step)
@@ -462,6 +490,9 @@ func (b *Builder) assemble(m *Manifest, ranked []cand, budget int) *Context {
 					headerTok[cd.d] = b.counter.CountTokens(header(cd.d)+"\n") + 1
 				}
 				cost += headerTok[cd.d]
+				if !openDir[cd.d.path.Dir()] {
+					cost += b.counter.CountTokens(dirLine(cd.d.path) + "\n")
+				}
 			}
 			if copies(ranked, chosen, s.i) >= 2 {
 				continue // no three near-copies of one fact
@@ -473,11 +504,12 @@ func (b *Builder) assemble(m *Manifest, ranked []cand, budget int) *Context {
 		used += cost
 		if level[s.i] < 0 {
 			open[cd.d]++
+			openDir[cd.d.path.Dir()] = true
 			chosen = append(chosen, s.i)
 		}
 		level[s.i]++
 		if level[s.i]+1 < len(hulls[s.i]) {
-			heap.Push(&pq, b.next(ranked, hulls, level, s.i))
+			heap.Push(&pq, next(ranked, vals, hulls, level, s.i))
 		}
 	}
 	for {
@@ -502,14 +534,14 @@ func (b *Builder) assemble(m *Manifest, ranked []cand, budget int) *Context {
 	}
 }
 
-func (b *Builder) next(ranked []cand, hulls [][]int, level []int, i int) step {
+func next(ranked []cand, vals []float64, hulls [][]int, level []int, i int) step {
 	u := ranked[i].u
 	to := hulls[i][level[i]+1]
-	gain := ranked[i].score * fidelity[sizes[to]] * u.kept[to]
+	gain := vals[i] * fidelity[sizes[to]] * u.kept[to]
 	cost := u.tokens[to]
 	if level[i] >= 0 {
 		from := hulls[i][level[i]]
-		gain -= ranked[i].score * fidelity[sizes[from]] * u.kept[from]
+		gain -= vals[i] * fidelity[sizes[from]] * u.kept[from]
 		cost -= u.tokens[from]
 	}
 	r := gain / float64(max(cost, 1))
@@ -548,23 +580,35 @@ func (b *Builder) render(m *Manifest, ranked []cand, hulls [][]int, level []int,
 		s.items = append(s.items, i)
 		s.best = max(s.best, ranked[i].score)
 	}
-	sort.SliceStable(secs, func(a, c int) bool { return secs[a].best > secs[c].best })
-	ordered := make([]*sec, len(secs))
-	lo, hi := 0, len(secs)-1
-	for j, s := range secs {
-		if j%2 == 0 {
-			ordered[lo] = s
-			lo++
-		} else {
-			ordered[hi] = s
-			hi--
+	// Group by directory, so each directory's line is printed once;
+	// directories, and files within each, go best first, second best last.
+	type group struct {
+		dir  fs.Path
+		best float64
+		secs []*sec
+	}
+	byDir := map[fs.Path]*group{}
+	var groups []*group
+	for _, s := range secs {
+		dir := s.d.path.Dir()
+		g := byDir[dir]
+		if g == nil {
+			g = &group{dir: dir}
+			byDir[dir] = g
+			groups = append(groups, g)
 		}
+		g.secs = append(g.secs, s)
+		g.best = max(g.best, s.best)
+	}
+	var ordered []*sec
+	for _, g := range outsideIn(groups, func(g *group) float64 { return g.best }) {
+		ordered = append(ordered, outsideIn(g.secs, func(s *sec) float64 { return s.best })...)
 	}
 	m.Items = m.Items[:0]
 	m.Sections = m.Sections[:0]
 	for _, s := range ordered {
 		sort.Slice(s.items, func(a, c int) bool { return ranked[s.items[a]].u.pos < ranked[s.items[c]].u.pos })
-		section := Section{Header: header(s.d)}
+		section := Section{Dir: dirLine(s.d.path), Header: header(s.d)}
 		for _, i := range s.items {
 			cd := ranked[i]
 			k := hulls[i][level[i]]
@@ -582,9 +626,6 @@ func (b *Builder) render(m *Manifest, ranked []cand, hulls [][]int, level []int,
 		m.Sections = append(m.Sections, section)
 	}
 	lines := make([]string, len(m.Items))
-	for i := range chosen {
-		_ = i
-	}
 	idx := 0
 	for _, s := range ordered {
 		for _, i := range s.items {
@@ -599,13 +640,46 @@ func (b *Builder) render(m *Manifest, ranked []cand, hulls [][]int, level []int,
 	return &Context{Prompt: prompt, Tokens: m.Tokens, Manifest: m}
 }
 
+// dirLine is the line that names a directory of sections.
+func dirLine(p fs.Path) string {
+	d := p.Dir()
+	if d.IsRoot() {
+		return "# /"
+	}
+	return "# " + string(d) + "/"
+}
+
+// outsideIn orders xs by decreasing key as best, third, fifth, ...,
+// fourth, second: the strongest at the start and the end.
+func outsideIn[T any](xs []T, key func(T) float64) []T {
+	sort.SliceStable(xs, func(a, c int) bool { return key(xs[a]) > key(xs[c]) })
+	out := make([]T, len(xs))
+	lo, hi := 0, len(xs)-1
+	for j, x := range xs {
+		if j%2 == 0 {
+			out[lo] = x
+			lo++
+		} else {
+			out[hi] = x
+			hi--
+		}
+	}
+	return out
+}
+
 // compose joins sections: a header line, the item lines, a blank line
 // between sections.
 func compose(secs []Section, lines []string) string {
 	var sb strings.Builder
+	dir := ""
 	for j, s := range secs {
 		if j > 0 {
 			sb.WriteByte('\n')
+		}
+		if s.Dir != dir {
+			sb.WriteString(s.Dir)
+			sb.WriteByte('\n')
+			dir = s.Dir
 		}
 		sb.WriteString(s.Header)
 		sb.WriteByte('\n')

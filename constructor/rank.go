@@ -42,6 +42,14 @@ const (
 	// question before an answer and the reply after a statement carry its
 	// meaning.
 	neighbourShare = 0.45
+	// answerShare is the share of a question's score its answer gets (and
+	// of a short reply's score the statement it answers gets).
+	answerShare = 0.8
+	shortReply  = 5
+	// minStem and stemShare: vocabulary words sharing a prefix of at least
+	// minStem letters with a query term join the query at stemShare.
+	minStem   = 5
+	stemShare = 0.6
 )
 
 // corpus is the units of one build with their collection statistics.
@@ -103,8 +111,12 @@ func (c *corpus) parseQuery(q string, o RankOptions) *query {
 	lower := strings.ToLower(q)
 	pq.temporal = strings.HasPrefix(lower, "when") || strings.Contains(lower, "what date") ||
 		strings.Contains(lower, "what year") || strings.Contains(lower, "what month") || strings.Contains(lower, "how long")
-	for i, w := range words(q) {
+	ws := words(q)
+	for i, w := range ws {
 		n := norm(w.text)
+		if i > 0 && norm(ws[i-1].text) == "how" {
+			continue // "how long", "how many", "how often": the question's shape
+		}
 		base := strings.TrimSuffix(n, "'s")
 		if sp, ok := c.speakers[base]; ok && !o.NoSpeakers {
 			pq.speakers[sp] = true
@@ -117,6 +129,24 @@ func (c *corpus) parseQuery(q string, o RankOptions) *query {
 		pq.weights[t] = 1
 		if (i > 0 && capitalised(w.text)) || strings.IndexFunc(w.text, func(r rune) bool { return r >= '0' && r <= '9' }) >= 0 {
 			pq.cues = append(pq.cues, t)
+		}
+	}
+	// Words of the conversation that share a long stem with a query word
+	// ("mentorship", "mentored") count for part of it.
+	var add []string
+	for t := range pq.weights {
+		if len(t) < minStem {
+			continue
+		}
+		for v := range c.df {
+			if v != t && len(v) >= minStem && (strings.HasPrefix(v, t) || strings.HasPrefix(t, v)) {
+				add = append(add, v)
+			}
+		}
+	}
+	for _, v := range add {
+		if _, ok := pq.weights[v]; !ok {
+			pq.weights[v] = stemShare
 		}
 	}
 	if len(pq.weights) == 0 {
@@ -208,9 +238,15 @@ func (c *corpus) rank(q string, o RankOptions) []cand {
 				if j < 0 || j >= len(out) || out[j].d != out[i].d {
 					continue
 				}
-				best = math.Max(best, base[j])
+				share := neighbourShare
+				if j == i-1 && strings.Contains(out[j].u.text, "?") || j == i+1 && len(out[j].u.tf) < shortReply {
+					// The answer to a question that matched, or the
+					// statement a short reply refers to.
+					share = answerShare
+				}
+				best = math.Max(best, share*base[j])
 			}
-			if nb := neighbourShare * best; nb > out[i].score {
+			if nb := best; nb > out[i].score {
 				if out[i].score == 0 {
 					out[i].why = []string{"neighbour"}
 				} else {
@@ -261,6 +297,9 @@ func (c *corpus) expand(pq *query, scores []float64) bool {
 			}
 			if c.speakerTerms[t] {
 				continue // names of who speaks are everywhere; they find nothing
+			}
+			if c.df[t]*20 > c.n {
+				continue // a word in one unit of twenty is small talk, not a topic
 			}
 			w[t] += rel * float64(tf) / float64(len(u.terms)) * c.idf(t)
 		}

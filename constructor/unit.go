@@ -27,9 +27,10 @@ const (
 var sizes = []string{SizeFull, SizeExcerpt, SizeCompressed, SizeOneLine}
 
 // fidelity is the share of a unit's value a size keeps. Compressed keeps
-// every content word, so it keeps most; an excerpt may lose the fact; a
+// every content word, so it keeps nearly all (a reader loses only the
+// grammar); an excerpt may lose the fact; a
 // one-line rendering is a pointer more than content.
-var fidelity = map[string]float64{SizeFull: 1, SizeExcerpt: 0.6, SizeCompressed: 0.85, SizeOneLine: 0.25}
+var fidelity = map[string]float64{SizeFull: 1, SizeExcerpt: 0.6, SizeCompressed: 0.95, SizeOneLine: 0.25}
 
 // unit is one retrievable piece of a document: a turn, a bullet, a paragraph.
 type unit struct {
