@@ -68,6 +68,11 @@ func parseEntity(data []byte) *entity {
 }
 
 func (e *entity) merge(a Actor, evs []eventLine, id string) {
+	// Person is the operator's default guess for a name; a head word or an
+	// article ("the High Line") is better evidence, and it wins.
+	if e.Kind == KindPerson && (a.Kind == KindPlace || a.Kind == KindOrganization) || e.Kind == "" {
+		e.Kind = a.Kind
+	}
 	for _, al := range append(append([]string{}, a.Aliases...), a.Name) {
 		if normKey(al) != normKey(e.Name) && !containsFold(e.Aliases, al) {
 			e.Aliases = append(e.Aliases, al)
@@ -200,8 +205,8 @@ func (idx *entityIndex) insert(e *entity) {
 // full name has that word.
 func (idx *entityIndex) resolve(a Actor) *entity {
 	for _, n := range append([]string{a.Name}, a.Aliases...) {
-		if e := idx.byKey[normKey(n)]; e != nil && (e.Kind == a.Kind || a.Kind == KindPerson && e.Kind == "") {
-			return e
+		if e := idx.byKey[normKey(n)]; e != nil {
+			return e // one name, one entity, whatever kind each mention suggested
 		}
 	}
 	k := normKey(a.Name)

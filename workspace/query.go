@@ -120,8 +120,20 @@ func (w *Workspace) Load(ctx context.Context) (*Snapshot, error) {
 		for _, e := range ents {
 			if e.Kind == KindPlace && strings.Contains(ep.textLow, strings.ToLower(e.Name)) {
 				ep.places[normKey(e.Name)] = true
+				if ep.place == "" {
+					ep.place = e.Name // learned as a place from later observations
+				}
 			}
 		}
+		// Names the operator first took for people but the workspace now
+		// knows as places or organizations are not people of the episode.
+		people := ep.actors[:0]
+		for _, a := range ep.actors {
+			if e := s.byKey[normKey(a)]; e == nil || e.Kind == KindPerson {
+				people = append(people, a)
+			}
+		}
+		ep.actors = people
 		for w := range ep.textW {
 			s.df[w]++
 		}

@@ -3,9 +3,14 @@ package epbench
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/ctxfs/ctxfs/fs"
 
 	"github.com/ctxfs/ctxfs/fs/store"
 	"github.com/ctxfs/ctxfs/workspace"
@@ -118,5 +123,61 @@ func BenchmarkIngest(b *testing.B) {
 		if err := Ingest(context.Background(), w, bk, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestBookReconciled checks the files the reconciler makes of the book.
+func TestBookReconciled(t *testing.T) {
+	book := filepath.Join(dataDir, "book_20.json")
+	if _, err := os.Stat(book); err != nil {
+		t.Skipf("EpBench data absent (%v)", err)
+	}
+	b, _ := ReadBook(book)
+	ctx := context.Background()
+	st := openStore(t)
+	w, _ := workspace.New(st, "book", workspace.Options{})
+	if err := Ingest(ctx, w, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) string {
+		f, err := st.Open(ctx, fs.MustParse(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		data, _ := io.ReadAll(f)
+		return string(data)
+	}
+	// Chloe Castillo appears in chapters 2 and 12: one entity, both
+	// events, in time order (May 11, 2026 before September 22, 2026).
+	chloe := read("/workspace/book/entities/chloe-castillo.md")
+	i, j := strings.Index(chloe, "- May 11, 2026 | High Line"), strings.Index(chloe, "- September 22, 2026 | American Museum of Natural History")
+	if i < 0 || j < 0 || i > j || !strings.Contains(chloe, "aliases: Chloe") {
+		t.Errorf("chloe-castillo.md:\n%s", chloe)
+	}
+	// Places are entities too.
+	if p := read("/workspace/book/entities/high-line.md"); !strings.Contains(p, "kind: place") {
+		t.Errorf("high-line.md:\n%s", p)
+	}
+	// The timeline is in time order.
+	tl := read("/workspace/book/timeline.md")
+	var prev time.Time
+	for _, ln := range strings.Split(tl, "\n") {
+		if !strings.HasPrefix(ln, "- ") {
+			continue
+		}
+		when, _, _ := strings.Cut(ln[2:], " | ")
+		d, err := time.Parse("January 02, 2006", when)
+		if err != nil {
+			continue
+		}
+		if d.Before(prev) {
+			t.Fatalf("timeline out of order at %q", ln)
+		}
+		prev = d
+	}
+	infos, _ := st.List(ctx, fs.MustParse("/workspace/book/observations"))
+	if len(infos) != len(b) {
+		t.Errorf("%d observations for %d chapters", len(infos), len(b))
 	}
 }
