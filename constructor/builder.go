@@ -834,7 +834,10 @@ func (it Item) render(data []byte) (string, error) {
 		return "", &fs.PathError{Op: "replay", Path: string(it.Path), Err: fmt.Errorf("%w: byte range %d-%d outside version %d", fs.ErrInvalid, it.Start, it.End, it.Version)}
 	}
 	u := parseUnit(it.Kind, data[it.Start:it.End], 0, it.Heading)
-	if it.Kind != KindTurn || u.id == "L0" {
+	if it.Kind == KindJSONTurn {
+		u.kind = KindJSONTurn
+	}
+	if u.kind != KindTurn && u.kind != KindJSONTurn || u.id == "L0" {
 		u.id = it.Unit
 	}
 	var at time.Time

@@ -170,3 +170,8 @@ func capitalised(w string) bool {
 	r, _ := utf8.DecodeRuneInString(w)
 	return unicode.IsUpper(r)
 }
+
+// ContentTerms returns the content terms of s as the constructor scores
+// them: lower-cased Porter stems of its words, function words left out.
+// The evaluator uses it to match an answer against its context.
+func ContentTerms(s string) []string { return terms(s) }

@@ -2,6 +2,7 @@ package constructor
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
@@ -14,6 +15,9 @@ const (
 	KindTurn = "turn" // "[ID] Speaker: text [image: caption]"
 	KindLine = "line" // one bullet or list line
 	KindPara = "para" // a paragraph of prose
+	// KindJSONTurn is a JSON line {"role","content","time","id"}, the
+	// form of the memory and history commands.
+	KindJSONTurn = "jsonturn"
 )
 
 // Sizes a unit can be rendered at, largest first.
@@ -94,6 +98,25 @@ func parseUnit(kind string, raw []byte, line int, heading string) unit {
 			return u
 		}
 		u.text = s
+	case KindJSONTurn:
+		var j struct {
+			Role    string `json:"role"`
+			Speaker string `json:"speaker"`
+			Content string `json:"content"`
+			Text    string `json:"text"`
+			ID      string `json:"id"`
+		}
+		if json.Unmarshal([]byte(s), &j) == nil {
+			u.kind = KindTurn // rendered like any turn
+			u.speaker = strings.Join(strings.Fields(j.Role+j.Speaker), " ")
+			u.text = strings.Join(strings.Fields(j.Content+j.Text), " ")
+			u.id = strings.Join(strings.Fields(j.ID), "_")
+			if u.id == "" {
+				u.id = "L" + itoa(line)
+			}
+			return u
+		}
+		u.text = s
 	case KindLine:
 		u.text = strings.TrimSpace(strings.TrimLeft(s, "-*+ "))
 	default:
@@ -128,7 +151,8 @@ func itoa(n int) string {
 // render returns the unit's line at size, its relative dates anchored to at.
 func (u *unit) render(size string, at time.Time) string {
 	text := u.text
-	if u.kind == KindTurn {
+	turn := u.kind == KindTurn || u.kind == KindJSONTurn
+	if turn {
 		text = anchor(text, at)
 	}
 	switch size {
@@ -140,9 +164,9 @@ func (u *unit) render(size string, at time.Time) string {
 		text = oneLine(text, 8)
 	}
 	switch {
-	case u.kind == KindTurn && u.speaker != "":
+	case turn && u.speaker != "":
 		return u.id + " " + u.speaker + ": " + text
-	case u.kind == KindTurn:
+	case turn:
 		return u.id + " " + text
 	case u.heading != "" && u.kind == KindPara:
 		return u.id + " (" + u.heading + ") " + text
@@ -214,6 +238,13 @@ func parseDoc(info *fs.Info, data []byte) *doc {
 			if t, ok := parseDate(s); ok {
 				d.date = t
 			}
+		case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") && json.Valid([]byte(s)):
+			flush()
+			u := parseUnit(KindJSONTurn, raw, line, heading)
+			if u.text != "" {
+				u.kind = KindJSONTurn
+				d.add(u, off, end)
+			}
 		case reTurn.MatchString(s):
 			flush()
 			d.add(parseUnit(KindTurn, raw, line, heading), off, end)
@@ -240,7 +271,7 @@ func parseDoc(info *fs.Info, data []byte) *doc {
 func (d *doc) add(u unit, start, end int) {
 	u.start, u.end, u.pos = start, end, len(d.units)
 	text := u.text
-	if u.kind != KindTurn && u.heading != "" {
+	if u.kind != KindTurn && u.kind != KindJSONTurn && u.heading != "" {
 		text += " " + u.heading
 	}
 	u.terms = terms(text)

@@ -363,7 +363,7 @@ func Run(ctx context.Context, convs []Conversation, o Options) (*Report, error) 
 func Contained(m *constructor.Manifest, ev []string) []string {
 	in := map[string]bool{}
 	for _, it := range m.Items {
-		if it.Kind == constructor.KindTurn && (it.Size == constructor.SizeFull || it.Size == constructor.SizeCompressed) {
+		if (it.Kind == constructor.KindTurn || it.Kind == constructor.KindJSONTurn) && (it.Size == constructor.SizeFull || it.Size == constructor.SizeCompressed) {
 			in[it.Unit] = true
 		}
 	}
