@@ -12,7 +12,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/ctxfs/ctxfs/fs"
 )
@@ -83,7 +82,6 @@ type Index struct {
 	dir  string
 	src  Source
 	opts Options
-	m    mapping.IndexMapping
 	an   analyzers
 
 	// writeMu serializes the writers, so the applied sequence and the
@@ -120,8 +118,9 @@ func OpenContext(ctx context.Context, dir string, src Source, opts Options) (*In
 		return nil, err
 	}
 	x.idx = idx
-	x.m = idx.Mapping()
-	x.an = newAnalyzers(x.m)
+	// Analyzers of this package's mapping, not of the one stored in the
+	// index: an index of another format is about to be rebuilt with ours.
+	x.an = newAnalyzers(Mapping())
 
 	// A new index is filled by walking the source, which is quicker than
 	// replaying the whole log and does not depend on the log being complete.

@@ -23,8 +23,12 @@ const snippetsPerWorker = 4
 
 var maxSnippetWorkers = min(runtime.GOMAXPROCS(0)/4, 4) // a variable for benchmarks
 
-// DefaultLimit is the number of hits of a Query without a Limit.
-const DefaultLimit = 10
+// DefaultLimit is the number of hits of a Query without a Limit; MaxLimit
+// caps larger limits, since every hit costs a read of its file.
+const (
+	DefaultLimit = 10
+	MaxLimit     = 1000
+)
 
 // Snippet markers: a match in a snippet reads «term». Guillemets are rare
 // in source text and mean nothing in Markdown or HTML, so a snippet can be
@@ -48,6 +52,7 @@ func (x *Index) Search(ctx context.Context, q fs.Query) ([]fs.Hit, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
+	limit = min(limit, MaxLimit)
 	idx, release, err := x.bleveIndex()
 	if err != nil {
 		return nil, err
