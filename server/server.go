@@ -40,6 +40,9 @@ type Options struct {
 	// Handlers are extra HTTP handlers by pattern (for example "/mcp" and
 	// "/afs/rpc"), each given the TCP authenticator.
 	Handlers func(authenticate func(*http.Request) (fs.Principal, error)) map[string]http.Handler
+	// BeforeShutdown, if not nil, runs when shutdown starts, before the
+	// HTTP servers drain (extra doors end their long-lived streams there).
+	BeforeShutdown func()
 	// ShutdownTimeout bounds the drain on shutdown; zero means 10 s.
 	ShutdownTimeout time.Duration
 	// Ready, if not nil, is called once every door is up.
@@ -190,6 +193,9 @@ func Run(ctx context.Context, sys *local.System, o Options) error {
 		})
 		wg.Go(func() {
 			<-ctx.Done()
+			if o.BeforeShutdown != nil {
+				o.BeforeShutdown()
+			}
 			sctx, scancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 			defer scancel()
 			if err := srv.Shutdown(sctx); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	ctxfs "github.com/ctxfs/ctxfs/fs"
+	"github.com/ctxfs/ctxfs/fs/local"
 	"github.com/ctxfs/ctxfs/inference"
 )
 
@@ -36,6 +37,8 @@ type app struct {
 	stderr io.Writer
 
 	closers []func() error
+	// sys is the data directory this command opened itself, if any.
+	sys *local.System
 	// model is the local inference engine of serve --model, if any.
 	model *inference.Engine
 }

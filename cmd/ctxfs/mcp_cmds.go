@@ -47,6 +47,8 @@ A host configuration (Claude Desktop, Cursor, ...):
 			if err != nil {
 				return err
 			}
+			// A long session without a server keeps its own index fresh.
+			a.followIndex(ctx)
 			pr, _ := ctxfs.PrincipalFrom(ctx)
 			srv := mcp.NewServer(fsys, mcp.Options{Principal: pr, Tools: subset, Logger: a.logger(), Version: version})
 			defer srv.Close()

@@ -40,7 +40,33 @@ func (a *app) system(ctx context.Context) (*local.System, error) {
 		return nil, err
 	}
 	a.onClose(sys.Close)
+	a.sys = sys
 	return sys, nil
+}
+
+// followIndex keeps the search index up to date with the change log until
+// ctx is done, when this command opened the store itself (a server does
+// that for the commands that go through it). For long-running commands.
+func (a *app) followIndex(ctx context.Context) {
+	if a.sys == nil {
+		return
+	}
+	sys := a.sys
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := sys.Follow(ctx); err != nil && ctx.Err() == nil {
+			a.logger().Warn("search index follower stopped", "err", err)
+		}
+	}()
+	// Closers run last-registered first: the follower stops before the
+	// store and index close.
+	a.onClose(func() error {
+		cancel()
+		<-done
+		return nil
+	})
 }
 
 // fsys returns the namespace to act on and a context carrying the principal

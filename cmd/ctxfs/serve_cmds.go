@@ -27,6 +27,8 @@ type serveEnv struct {
 	fsys         ctxfs.FS
 	namespace    *ctxfs.Namespace
 	authenticate func(*http.Request) (ctxfs.Principal, error)
+	// onShutdown registers a function to run when shutdown starts.
+	onShutdown func(func())
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -46,6 +48,7 @@ func newServeCmd(a *app) *cobra.Command {
     ctxfs commands use automatically while the server runs,
   - /healthz, /metrics (Prometheus text), /v1/openapi.json,
   - AIGNE's AFS RPC protocol at /afs/rpc (--afs-root, --exec-policy, --exec-blocked),
+  - the MCP server (streamable HTTP) at /mcp, bearer token required,
   - with --mount DIR, the namespace as a FUSE file system.
 SIGINT or SIGTERM drains requests, unmounts and closes the store.`,
 		Example: `  ctxfs serve
@@ -79,8 +82,15 @@ SIGINT or SIGTERM drains requests, unmounts and closes the store.`,
 			o.Mount.ReadOnly = ro
 			o.Owner = ownerPrincipal()
 			o.Logger = a.logger()
+			var shutdown []func()
+			o.BeforeShutdown = func() {
+				for _, f := range shutdown {
+					f()
+				}
+			}
 			o.Handlers = func(authn func(*http.Request) (ctxfs.Principal, error)) map[string]http.Handler {
-				env := serveEnv{fsys: sys.NS, namespace: sys.NS, authenticate: authn}
+				env := serveEnv{fsys: sys.NS, namespace: sys.NS, authenticate: authn,
+					onShutdown: func(f func()) { shutdown = append(shutdown, f) }}
 				out := map[string]http.Handler{}
 				for _, h := range serveHandlers {
 					for k, v := range h(a, env) {

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/ctxfs/ctxfs/mcp"
+)
+
+// serve answers MCP (streamable HTTP) at /mcp for principals with a token.
+func init() {
+	serveHandlers = append(serveHandlers, func(a *app, env serveEnv) map[string]http.Handler {
+		srv := mcp.NewServer(env.fsys, mcp.Options{
+			Authenticate: env.authenticate,
+			MaxBody:      a.cfg.GetInt64("max-body"),
+			Logger:       a.logger(),
+			Version:      version,
+		})
+		// Open MCP event streams end at once rather than holding the drain.
+		env.onShutdown(func() { srv.Close() })
+		return map[string]http.Handler{"/mcp": srv}
+	})
+}
