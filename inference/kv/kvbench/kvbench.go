@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/ctxfs/ctxfs/inference/kv"
@@ -294,17 +295,23 @@ type DecodeOptions struct {
 // DecodeResult compares decoding after a long prefill with the full cache and with
 // the compressed one, from the same prefill. JSON names are `ctxfs bench kv --decode`'s.
 type DecodeResult struct {
-	Policy          string  `json:"policy"`
-	Context         int     `json:"context"`
-	Budget          int     `json:"budget"`
-	Tokens          int     `json:"tokens"`
-	Threads         int     `json:"threads"`
-	PrefillSeconds  float64 `json:"prefill_seconds"`
-	FullTPS         float64 `json:"full_decode_tps"`
-	CompressedTPS   float64 `json:"compressed_decode_tps"`
-	Speedup         float64 `json:"speedup"`
-	FullBytes       int64   `json:"full_kv_bytes"`
-	CompressedBytes int64   `json:"compressed_kv_bytes"`
+	Policy         string  `json:"policy"`
+	Context        int     `json:"context"`
+	Budget         int     `json:"budget"`
+	Tokens         int     `json:"tokens"`
+	Threads        int     `json:"threads"`
+	PrefillSeconds float64 `json:"prefill_seconds"`
+	FullTPS        float64 `json:"full_decode_tps"`
+	CompressedTPS  float64 `json:"compressed_decode_tps"`
+	Speedup        float64 `json:"speedup"`
+	// CPU-time rates (tokens per CPU-second of the process times the threads) and
+	// their ratio: on a machine shared with other work the wall-clock rates measure
+	// the scheduler too.
+	FullCPUTPS       float64 `json:"full_decode_cpu_tps"`
+	CompressedCPUTPS float64 `json:"compressed_decode_cpu_tps"`
+	CPUSpeedup       float64 `json:"cpu_speedup"`
+	FullBytes        int64   `json:"full_kv_bytes"`
+	CompressedBytes  int64   `json:"compressed_kv_bytes"`
 }
 
 // Decode prefills Context random tokens once, decodes Tokens tokens greedily with
@@ -343,12 +350,12 @@ func Decode(ctx context.Context, m *llama.Model, o DecodeOptions) (*DecodeResult
 	}
 	r.PrefillSeconds = time.Since(t0).Seconds()
 	first := sample.Argmax(logits)
-	decode := func(compress bool) (float64, error) {
+	decode := func(compress bool) (float64, float64, error) {
 		tok := first
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuSeconds()
 		for i := 0; i < o.Tokens; i++ {
 			if err := ctx.Err(); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			var err error
 			if compress {
@@ -357,15 +364,15 @@ func Decode(ctx context.Context, m *llama.Model, o DecodeOptions) (*DecodeResult
 				err = s.CPUSession.Forward([]int32{tok}, logits)
 			}
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			tok = sample.Argmax(logits)
 		}
-		return float64(o.Tokens) / time.Since(t0).Seconds(), nil
+		return float64(o.Tokens) / time.Since(t0).Seconds(), float64(o.Tokens*r.Threads) / (cpuSeconds() - c0), nil
 	}
 	s.Observe(false)
 	r.FullBytes = s.Cache().UsedBytes()
-	if r.FullTPS, err = decode(false); err != nil {
+	if r.FullTPS, r.FullCPUTPS, err = decode(false); err != nil {
 		return nil, err
 	}
 	if err := s.Rewind(o.Context); err != nil {
@@ -385,9 +392,19 @@ func Decode(ctx context.Context, m *llama.Model, o DecodeOptions) (*DecodeResult
 	}
 	r.CompressedBytes = s.Cache().UsedBytes()
 	s.Observe(true)
-	if r.CompressedTPS, err = decode(true); err != nil {
+	if r.CompressedTPS, r.CompressedCPUTPS, err = decode(true); err != nil {
 		return nil, err
 	}
 	r.Speedup = r.CompressedTPS / r.FullTPS
+	r.CPUSpeedup = r.CompressedCPUTPS / r.FullCPUTPS
 	return r, nil
+}
+
+// cpuSeconds returns the CPU time (user and system) the process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -2,12 +2,14 @@ package kvbench
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/ctxfs/ctxfs/inference/gguf"
 	"github.com/ctxfs/ctxfs/inference/internal/testmodel"
 	"github.com/ctxfs/ctxfs/inference/kv"
 	"github.com/ctxfs/ctxfs/inference/llama"
+	"github.com/ctxfs/ctxfs/inference/synth"
 )
 
 func openStories(tb testing.TB) *llama.Model {
@@ -87,6 +89,36 @@ func TestStoriesQuality(t *testing.T) {
 		}
 		if s.KVBytes >= by[kv.PolicyFull][m.Context].KVBytes {
 			t.Errorf("budget %d: SnapKV holds %d bytes, full %d", b, s.KVBytes, by[kv.PolicyFull][m.Context].KVBytes)
+		}
+	}
+}
+
+// Decode runs end to end on a small random-weight model: the compressed cache holds
+// the budget and the measurement is complete. (Its speed is measured by
+// `ctxfs bench kv --decode`, not asserted here.)
+func TestDecodeSmallSynth(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	shape := synth.Shape{Name: "tiny", Dim: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 128, Vocab: 256, Context: 1024}
+	if _, err := synth.WriteFile(path, synth.Options{Shape: shape, Type: gguf.TypeF32, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.OpenFile(path, gguf.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := llama.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{kv.PolicySnapKV, kv.PolicyStreaming, kv.PolicyH2O, kv.PolicyPyramidKV} {
+		r, err := Decode(context.Background(), m, DecodeOptions{Context: 300, Budget: 40, Tokens: 5, Policy: p, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		perSlot := int64(m.Layers * m.KVHeads * m.HeadDim * 8)
+		if r.FullBytes != 300*perSlot || r.CompressedBytes != 40*perSlot || r.FullTPS <= 0 || r.CompressedTPS <= 0 {
+			t.Errorf("%s: %+v", p, r)
 		}
 	}
 }
