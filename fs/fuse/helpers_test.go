@@ -2,7 +2,6 @@ package fuse
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,10 +65,6 @@ func mountStore(tb testing.TB, opts Options) (*store.Store, string) {
 	tb.Helper()
 	requireFUSE(tb)
 	st := newStore(tb, storeOpts())
-	if os.Getenv("H6DEBUG") != "" {
-		opts.Debug = os.Getenv("H6DEBUG") == "2"
-		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	_, dir := mountFS(tb, st, opts)
 	return st, dir
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,12 +33,7 @@ func TestKillHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{}
-	if os.Getenv("H6DEBUG") != "" {
-		opts.Debug = true
-		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	if _, err := Mount(context.Background(), dir, st, opts); err != nil {
+	if _, err := Mount(context.Background(), dir, st, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	os.Stdout.WriteString("ready\n")
