@@ -98,7 +98,7 @@ var rules = []rule{
 	{re(`i (?:have|own|got|adopted) (?:a|an|two|three|\d+) ([a-z]+?)s? (?:named|called) ` + obj + end), Facts,
 		func(m []string) string { return "pet:" + normalize(m[1]) }, func(m []string) string { return "has a " + strings.ToLower(m[1]) + " named " + trimObj(m[2]) }},
 
-	{re(`my (wife|husband|partner|boyfriend|girlfriend|fiance|fiancee|sister|brother|mother|mom|mum|father|dad|son|daughter|best friend|friend|boss|roommate|cousin|grandmother|grandma|grandfather|grandpa)(?:'s name)? (?:is named |is called |is |named |called )?([A-Z][a-zA-Z'-]+(?: [A-Z][a-zA-Z'-]+)?)`), Relationships,
+	{re(`my (wife|husband|partner|boyfriend|girlfriend|fiance|fiancee|sister|brother|mother|mom|mum|father|dad|son|daughter|best friend|friend|boss|roommate|cousin|grandmother|grandma|grandfather|grandpa)(?:'s name)? (?:is named |is called |is |named |called )?(?-i:([A-Z][a-zA-Z'-]+(?: [A-Z][a-zA-Z'-]+)?))`), Relationships,
 		func(m []string) string { return "rel:" + strings.ToLower(m[1]) + ":" + normalize(m[2]) }, func(m []string) string { return strings.ToLower(m[1]) + ": " + m[2] }},
 	{re(`i (?:have|'ve got|have got) (a|an|one|two|three|four|five|\d) (kids?|children|child|sons?|daughters?|siblings?|brothers?|sisters?)` + end), Relationships,
 		func(m []string) string { return "family:" + normalize(m[2]) }, func(m []string) string { return "has " + strings.ToLower(m[1]+" "+m[2]) }},
@@ -308,7 +308,7 @@ func matchSentence(s string) []Item {
 				}
 			}
 			key, text := r.key(groups), r.text(groups)
-			if strings.HasSuffix(key, ":") || strings.TrimSpace(text) == "" || pronounObject(groups) {
+			if strings.HasSuffix(key, ":") || strings.TrimSpace(text) == "" || pronounObject(groups) || clauseObject(r.section, groups) {
 				continue
 			}
 			taken = append(taken, [2]int{m[0], spanEnd})
@@ -324,6 +324,29 @@ func pronounObject(groups []string) bool {
 	switch last {
 	case "it", "that", "this", "them", "those", "these", "you", "him", "her", "one", "so", "":
 		return len(groups) > 1 && last != "" || last == "it"
+	}
+	return false
+}
+
+// clauseObject rejects objects that are clauses or remarks about the other
+// party ("I love that you chose pottery", "I plan to tell you"), and goals
+// that are not actions ("I'm going to a conference" is a plan, but "plans
+// to a conference" is not English).
+func clauseObject(section string, groups []string) bool {
+	obj := strings.ToLower(strings.TrimSpace(groups[len(groups)-1]))
+	first, rest, _ := strings.Cut(obj, " ")
+	if obj == "to" || obj == "" && section != Facts && section != Relationships {
+		return true
+	}
+	switch first {
+	case "that", "how", "what", "when", "where", "why", "who", "which", "you", "your", "yours", "it's", "its", "this", "those", "these", "them", "him", "her", "hearing", "seeing", "talking":
+		return true
+	}
+	if section == Goals {
+		switch first {
+		case "a", "an", "the", "my", "be", "do", "tell", "say", "ask", "see", "check", "let", "go":
+			return first != "go" || rest == ""
+		}
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -162,7 +163,12 @@ func (Rules) Operate(ctx context.Context, obs Observation) (*Structure, error) {
 		m.count++
 	}
 	pos := 0
-	for _, in := range infos {
+	for si, in := range infos {
+		// Dialogue: "Caroline: Hey Mel!" names its speaker.
+		if m := reSpeaker.FindStringSubmatch(sentences[si]); m != nil {
+			add(m[1], KindPerson, pos)
+			midSentence[strings.ToLower(m[1])] = true
+		}
 		for _, p := range in.phrases {
 			pos++
 			kind := classify(p)
@@ -377,6 +383,9 @@ func classify(p phrase) string {
 			return ""
 		}
 	}
+	if len(p.Words) == 1 && (interjections[strings.ToLower(p.Text)] || notNames[strings.ToLower(p.Text)]) {
+		return ""
+	}
 	if strings.ToUpper(p.Text) == p.Text && len(p.Words) == 1 {
 		return "" // acronyms and shouting
 	}
@@ -454,6 +463,8 @@ func dayOf(when string) (time.Time, bool) { return parseDay(when) }
 // errNoJSON is returned by the LLM operator when the model's answer holds no JSON object.
 var errNoJSON = errors.New("no JSON object in the model's answer")
 
+var reSpeaker = regexp.MustCompile(`^(\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'-]*)?): `)
+
 // verbFollows reports whether the word after a sentence-initial
 // capitalized word reads as its verb ("Henry was", "Owen collapsed"), so
 // the word is a name rather than an adverb or a participle.
@@ -474,7 +485,8 @@ func verbFollows(ws []word, i int) bool {
 // notNames are words that start sentences as subjects but name no one.
 var notNames = toSet(`everyone everybody someone somebody nobody anyone anybody people children everything
 something nothing sunlight moonlight silence darkness time life night morning evening day music laughter
-applause rain snow wind fog mist tension excitement`)
+applause rain snow wind fog mist tension excitement hey hi hello thanks wow yeah yes oh ok okay sure great cool
+awesome congrats congratulations haha lol omg`)
 
 var commonVerbs = toSet(`was is felt had has said says went met saw took gave made came found looked seemed
 smiled nodded thought knew began stood sat ran walked told asked turned became kept left got did does

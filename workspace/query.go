@@ -416,6 +416,10 @@ func (s *Snapshot) render(c *Context, ranked []*episode) {
 		used += n
 		return true
 	}
+	qwords := map[string]bool{}
+	for _, w := range contentWords(c.Question) {
+		qwords[w] = true
+	}
 	focus := map[string]bool{}
 	for _, e := range c.Cues.Entities {
 		focus[e] = true
@@ -451,6 +455,10 @@ func (s *Snapshot) render(c *Context, ranked []*episode) {
 		} else {
 			queues[i] = first
 		}
+		// The events that share the most words with the question first.
+		sort.SliceStable(queues[i], func(a, b int) bool {
+			return overlap(queues[i][a].What, qwords) > overlap(queues[i][b].What, qwords)
+		})
 	}
 	extra := map[string][]Line{}
 	for more := true; more; {
@@ -544,4 +552,17 @@ func (s *Snapshot) header(ep *episode, focus map[string]bool, places []string) s
 		parts = append(parts, strings.Join(who, ", "))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// overlap counts the distinct question words in text.
+func overlap(text string, qwords map[string]bool) int {
+	n := 0
+	seen := map[string]bool{}
+	for _, w := range contentWords(text) {
+		if qwords[w] && !seen[w] {
+			seen[w] = true
+			n++
+		}
+	}
+	return n
 }

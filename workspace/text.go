@@ -251,7 +251,7 @@ func capPhrases(ws []word) []phrase {
 		}
 		// Leading function words ("The", "At", "As") and sentence adverbs
 		// ("Later", "Suddenly") are not part of a name.
-		for len(p.Words) > 0 && (stopwords[strings.ToLower(p.Words[0])] || p.First && len(p.Words) > 1 && leadAdverb(p.Words[0])) {
+		for len(p.Words) > 0 && (stopwords[strings.ToLower(p.Words[0])] || len(p.Words) > 1 && (interjections[strings.ToLower(p.Words[0])] || p.First && leadAdverb(p.Words[0]))) {
 			p.Words = p.Words[1:]
 			p.First = false
 			p.Before = ""
@@ -322,7 +322,7 @@ consider recall reflect think provide list describe enumerate tell give include 
 mention mentioning describing event events happened occurred took place story timeline chronology
 chronological order earliest latest recent most last time date dates location locations protagonist
 protagonists involved involving related experience experiences key unique various observed visited
-doing activities activity rather what whether without`)
+doing activities activity rather what whether without i'm i've i'd i'll`)
 
 func toSet(s string) map[string]bool {
 	m := map[string]bool{}
@@ -459,4 +459,8 @@ func leadAdverb(w string) bool {
 }
 
 var adverbs = toSet(`later earlier meanwhile yesterday today tomorrow tonight finally afterwards afterward soon
-eventually together perhaps maybe however still suddenly instead again already sometimes once`)
+eventually together perhaps maybe however still suddenly instead again already sometimes once well anyway`)
+
+// interjections open a phrase in dialogue ("Hey Caroline") but are no part of a name.
+var interjections = toSet(`hey hi hello thanks thank wow yeah yes oh ok okay sure great cool awesome congrats
+congratulations haha lol omg dear bye goodbye sorry please`)
