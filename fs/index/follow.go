@@ -37,8 +37,15 @@ type plan struct {
 	last    uint64    // sequence of the last event planned
 	deletes []deleted // in log order
 	walks   []fs.Path // rename destinations: index the whole subtree
-	dirty   []fs.Path // index the current state of these paths
-	seen    map[fs.Path]struct{}
+	dirty   []dirtyPath // index the current state of these paths
+	seen    map[fs.Path]int // index in dirty; -1 for paths a walk indexed
+}
+
+// dirtyPath is a path to index; file is a hint from the last event that
+// named it (a file is opened at once, saving a lookup).
+type dirtyPath struct {
+	path fs.Path
+	file bool
 }
 
 type deleted struct {
@@ -46,23 +53,29 @@ type deleted struct {
 	file bool // a file: no subtree to look for
 }
 
-func (p *plan) markDirty(q fs.Path) {
+func (p *plan) markDirty(q fs.Path, file bool) {
+	if i, ok := p.seen[q]; ok {
+		p.dirty[i].file = file // the latest event knows best
+		return // its ancestors were marked with it
+	}
 	// Mark q and its ancestors: a write creates missing parents without
 	// logging them, and a directory's document should follow its files.
-	for ; !q.IsRoot(); q = q.Dir() {
+	for ; !q.IsRoot(); q, file = q.Dir(), false {
 		if _, ok := p.seen[q]; ok {
-			return // its ancestors were marked with it
+			return
 		}
-		p.seen[q] = struct{}{}
-		p.dirty = append(p.dirty, q)
+		p.seen[q] = len(p.dirty)
+		p.dirty = append(p.dirty, dirtyPath{q, file})
 	}
 }
 
 func (p *plan) add(ev fs.Event) {
 	p.last = ev.Seq
 	switch ev.Op {
-	case fs.OpWrite, fs.OpMkdir, fs.OpMeta:
-		p.markDirty(ev.Path)
+	case fs.OpWrite, fs.OpMeta:
+		p.markDirty(ev.Path, ev.Kind != fs.KindDir)
+	case fs.OpMkdir:
+		p.markDirty(ev.Path, false)
 	case fs.OpRemove:
 		p.deletes = append(p.deletes, deleted{ev.Path, ev.Kind == fs.KindFile})
 		// The paths marked before stay marked: their Stat now fails and
@@ -71,7 +84,7 @@ func (p *plan) add(ev fs.Event) {
 		p.deletes = append(p.deletes, deleted{ev.Path, ev.Kind == fs.KindFile}, deleted{ev.Dest, false})
 		p.walks = append(p.walks, ev.Dest)
 		if !ev.Dest.IsRoot() {
-			p.markDirty(ev.Dest.Dir())
+			p.markDirty(ev.Dest.Dir(), false)
 		}
 	}
 }
@@ -99,7 +112,7 @@ func (x *Index) catchUpRound(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	p := &plan{last: applied, seen: map[fs.Path]struct{}{}}
+	p := &plan{last: applied, seen: map[fs.Path]int{}}
 	n := 0
 	err = x.src.Changes(ctx, applied, func(ev fs.Event) error {
 		if n == maxEventsPerRound {
@@ -153,20 +166,29 @@ func (x *Index) apply(ctx context.Context, p *plan) error {
 			if _, ok := p.seen[info.Path]; ok {
 				return nil
 			}
-			p.seen[info.Path] = struct{}{}
+			p.seen[info.Path] = -1
 			return x.indexInfo(ctx, w, info, false)
 		})
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("index %s: %w", x.dir, err)
 		}
 	}
-	for _, q := range p.dirty {
+	for _, d := range p.dirty {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		info, err := x.src.Stat(ctx, q)
+		if d.file {
+			done, err := x.indexOpen(ctx, w, d.path)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
+		}
+		info, err := x.src.Stat(ctx, d.path)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrNotDir) {
-			w.delete(q)
+			w.delete(d.path)
 			continue
 		}
 		if err != nil {
@@ -182,18 +204,13 @@ func (x *Index) apply(ctx context.Context, p *plan) error {
 // indexInfo queues the document of info, reading a file's content. With
 // skipImported it skips a file whose exact version IndexBatch indexed.
 func (x *Index) indexInfo(ctx context.Context, w *writer, info *fs.Info, skipImported bool) error {
-	if skipImported && len(x.imported) > 0 {
-		if s, ok := x.imported[info.Path]; ok {
-			delete(x.imported, info.Path)
-			if s.version == info.Version && s.modified.Equal(info.Modified) {
-				return nil
-			}
-		}
+	if skipImported && x.wasImported(info) {
+		return nil
 	}
 	if info.Kind != fs.KindFile {
 		return w.index(x.an.build(info, nil), 0)
 	}
-	info, content, err := x.read(ctx, info.Path)
+	f, err := x.src.Open(ctx, info.Path)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrIsDir) || errors.Is(err, fs.ErrNotDir) {
 		// Changed since it was listed; a later event covers its new state.
 		return nil
@@ -201,25 +218,60 @@ func (x *Index) indexInfo(ctx context.Context, w *writer, info *fs.Info, skipImp
 	if err != nil {
 		return fmt.Errorf("index %s: %w", x.dir, err)
 	}
-	return w.index(x.an.build(info, content), len(content))
+	defer f.Close()
+	return x.indexFile(w, f, f.Stat())
 }
 
-// read returns the information and the indexable text of file p's current
-// version, both from one open file so they agree.
-func (x *Index) read(ctx context.Context, p fs.Path) (*fs.Info, []byte, error) {
+// indexOpen indexes path p if it is a file, reading it through one Open.
+// It reports false, with nothing done, when p is a directory.
+func (x *Index) indexOpen(ctx context.Context, w *writer, p fs.Path) (bool, error) {
 	f, err := x.src.Open(ctx, p)
-	if err != nil {
-		return nil, nil, err
+	switch {
+	case errors.Is(err, fs.ErrIsDir):
+		return false, nil
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrNotDir):
+		w.delete(p)
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("index %s: %w", x.dir, err)
 	}
 	defer f.Close()
 	info := f.Stat()
+	if x.wasImported(info) {
+		return true, nil
+	}
+	return true, x.indexFile(w, f, info)
+}
+
+// wasImported reports whether IndexBatch indexed exactly this version of
+// info's path, forgetting the record either way.
+func (x *Index) wasImported(info *fs.Info) bool {
+	if len(x.imported) == 0 {
+		return false
+	}
+	s, ok := x.imported[info.Path]
+	if !ok {
+		return false
+	}
+	delete(x.imported, info.Path)
+	return s.version == info.Version && s.modified.Equal(info.Modified)
+}
+
+// indexFile queues the document of the open file f, described by info.
+func (x *Index) indexFile(w *writer, f fs.File, info *fs.Info) error {
 	// A few bytes past the cap let textContent see a rune the cap splits.
 	n := min(info.Size, int64(x.opts.MaxContentBytes)+utf8.UTFMax-1)
 	buf := make([]byte, n)
-	if _, err := io.ReadFull(f, buf); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, nil, err
+	m, err := f.ReadAt(buf, 0)
+	buf = buf[:m]
+	if err != nil && !errors.Is(err, io.EOF) {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // pruned or removed since it was opened: an event follows
+		}
+		return fmt.Errorf("index %s: reading %s: %w", x.dir, info.Path, err)
 	}
-	return info, textContent(buf, x.opts.MaxContentBytes), nil
+	content := textContent(buf, x.opts.MaxContentBytes)
+	return w.index(x.an.build(info, content), len(content))
 }
 
 // forgetImported drops what IndexBatch recorded within dir: the documents

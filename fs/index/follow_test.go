@@ -105,6 +105,28 @@ func TestRemoveAndRenameTrees(t *testing.T) {
 	expect(t, e.find(t, "first"))
 	expect(t, e.find(t, "second"), "/re/f.txt")
 
+	// A file becomes a directory and back, each within one catch-up.
+	e.put(t, "/k", "kestrel file", nil)
+	e.catchUp(t)
+	if err := e.store.Remove(ctx, "/k", false); err != nil {
+		t.Fatal(err)
+	}
+	e.put(t, "/k/inner.txt", "kestrel inside", nil)
+	e.catchUp(t)
+	expect(t, e.find(t, "kestrel"), "/k/inner.txt")
+	expect(t, e.find(t, "+kind:dir +path:k"), "/k")
+	if err := e.store.Remove(ctx, "/k", true); err != nil {
+		t.Fatal(err)
+	}
+	e.put(t, "/k", "kestrel again a file", nil)
+	e.catchUp(t)
+	expect(t, e.find(t, "kestrel"), "/k")
+	expect(t, e.find(t, "+kind:dir +path:k"))
+	if err := e.store.Remove(ctx, "/k", false); err != nil {
+		t.Fatal(err)
+	}
+	e.catchUp(t)
+
 	n, err := e.idx.DocCount()
 	if err != nil {
 		t.Fatal(err)
