@@ -235,8 +235,8 @@ func (c *corpus) rank(q string, o RankOptions) []cand {
 		for i := range out {
 			best := 0.0
 			for _, j := range []int{i - 1, i + 1} {
-				if j < 0 || j >= len(out) || out[j].d != out[i].d {
-					continue
+				if j < 0 || j >= len(out) || out[j].d != out[i].d || !isTurn(out[i].u) || !isTurn(out[j].u) {
+					continue // documents carry their heading in each line instead
 				}
 				share := neighbourShare
 				if j == i-1 && strings.Contains(out[j].u.text, "?") || j == i+1 && len(out[j].u.tf) < shortReply {
@@ -344,3 +344,5 @@ func nearCopy(a, b *unit) bool {
 	}
 	return float64(inter)/float64(union) >= 0.8
 }
+
+func isTurn(u *unit) bool { return u.kind == KindTurn || u.kind == KindJSONTurn }
