@@ -34,10 +34,10 @@ var errRoundFull = errors.New("round full")
 // plan is the coalesced work of a run of events: which subtrees lose their
 // documents and which paths get the documents of their current state.
 type plan struct {
-	last    uint64    // sequence of the last event planned
-	deletes []deleted // in log order
-	walks   []fs.Path // rename destinations: index the whole subtree
-	dirty   []dirtyPath // index the current state of these paths
+	last    uint64          // sequence of the last event planned
+	deletes []deleted       // in log order
+	walks   []fs.Path       // rename destinations: index the whole subtree
+	dirty   []dirtyPath     // index the current state of these paths
 	seen    map[fs.Path]int // index in dirty; -1 for paths a walk indexed
 }
 
@@ -56,7 +56,7 @@ type deleted struct {
 func (p *plan) markDirty(q fs.Path, file bool) {
 	if i, ok := p.seen[q]; ok {
 		p.dirty[i].file = file // the latest event knows best
-		return // its ancestors were marked with it
+		return                 // its ancestors were marked with it
 	}
 	// Mark q and its ancestors: a write creates missing parents without
 	// logging them, and a directory's document should follow its files.
