@@ -73,10 +73,15 @@
 // of this package, or is ahead of the source's log (the source was replaced).
 //
 // IndexBatch is the bulk path for importers that hold the content in
-// memory: it indexes documents directly, and the next CatchUp skips the
-// reading of any file whose version and modification time are unchanged
-// since. The log stays the source of truth: the applied sequence moves only
-// by CatchUp and Rebuild.
+// memory: it indexes documents directly (a document whose version is no
+// longer the source's current one is left to the log), and the next
+// CatchUp skips the reading of any file whose version and modification
+// time are unchanged since. The log stays the source of truth: the applied
+// sequence moves only by CatchUp and Rebuild.
+//
+// Documents are built directly (bleve's Batch.IndexAdvanced) with the
+// mapping's analyzers, skipping the mapping's reflection walk; Mapping
+// returns the same mapping for baselines and for query analysis.
 //
 // # Consistency
 //
@@ -88,5 +93,16 @@
 // Batches are not synced one by one (Options.SyncBatches) because of this:
 // a crash can only roll the index back to an earlier consistent point.
 // Searches see each batch once it is applied; between CatchUp calls the
-// index lags the source by the events not yet applied.
+// index lags the source by the events not yet applied. Close waits (up to a
+// minute) for bleve to write the last batch, since scorch's own Close does
+// not.
+//
+// # Benchmarks
+//
+// bench_test.go measures ingest (store writes plus IndexBatch, against
+// plain bbolt puts plus a plain bleve batch index of the same corpus with
+// the same mapping), rebuild from the store, and search latency (p50, p99)
+// beside plain bleve in the same run, at 1,000 and 10,000 generated files
+// (Zipf-distributed words from a fixed vocabulary, seeded); 100,000 files
+// with -args -bench100k.
 package index
