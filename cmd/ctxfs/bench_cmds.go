@@ -159,7 +159,9 @@ small-file operations at least 0.3.`,
 				dir = d
 			}
 			counter, _ := tokens.Default()
-			st, err := store.Open(filepath.Join(dir, "store.db"), store.Options{Counter: counter, Populate: true})
+			// The store syncs exactly when the loopback side does (--fsync),
+			// so both sides pay for durability under the same rule.
+			st, err := store.Open(filepath.Join(dir, "store.db"), store.Options{Counter: counter, Populate: true, NoSync: !o.Fsync})
 			if err != nil {
 				return err
 			}

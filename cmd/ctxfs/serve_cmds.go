@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -142,7 +143,8 @@ func newMountCmd(a *app) *cobra.Command {
 		Long: `mount serves the namespace at MOUNTPOINT with FUSE until SIGINT or SIGTERM,
 then unmounts cleanly. A stale mount left by a killed process is cleared first.
 While it owns the local store it also serves the data directory's unix socket,
-so other ctxfs commands keep working. With --server it mounts a remote ctxfs
+so other ctxfs commands keep working; when a server already owns the store,
+the mount goes through that server's socket. With --server it mounts a remote ctxfs
 through its HTTP API instead.`,
 		Example: `  ctxfs mount ~/ctx
   ctxfs mount ~/alice --as alice
@@ -174,6 +176,22 @@ through its HTTP API instead.`,
 				fmt.Fprintf(a.stderr, "ctxfs: %s mounted at %s\n", remote, args[0])
 				<-ctx.Done()
 				return m.Unmount()
+			}
+			// A running server owns the store: mount through its socket.
+			if c, err := api.DialSocket(ctx, a.dataDir()); err == nil {
+				a.onClose(c.Close)
+				if as != "" {
+					c = c.As(as)
+				}
+				m, err := fuse.Mount(ctx, args[0], c, fuse.Options{ReadOnly: ro, Logger: a.logger()})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "ctxfs: mounted at %s as %s through the running server (Ctrl-C to unmount)\n", args[0], pr.Name)
+				<-ctx.Done()
+				return m.Unmount()
+			} else if !errors.Is(err, api.ErrNoServer) {
+				return err
 			}
 			sys, err := a.system(ctx)
 			if err != nil {

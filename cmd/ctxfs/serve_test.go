@@ -28,7 +28,19 @@ func startDaemon(t *testing.T, data, ready string, args ...string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		// A clean stop unmounts and removes the socket before the test's
+		// directories are removed; a kill is the fallback.
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(stderr)
