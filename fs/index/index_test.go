@@ -155,9 +155,10 @@ func TestSnippetBounded(t *testing.T) {
 	long := strings.Repeat("filler words here. ", 200) + "the needle is here " + strings.Repeat("more filler text. ", 200)
 	e.put(t, "/long.txt", long, nil)
 	e.put(t, "/utf8.txt", strings.Repeat("čšž ", 100)+"needle "+strings.Repeat("日本語 ", 100), nil)
+	e.put(t, "/far.txt", strings.Repeat("padding text. ", 2000)+"a needle far in "+strings.Repeat("tail. ", 100), nil)
 	e.catchUp(t)
 	hits := e.search(t, fs.Query{Text: "needle"})
-	if len(hits) != 2 {
+	if len(hits) != 3 {
 		t.Fatalf("hits = %+v", hits)
 	}
 	for _, h := range hits {

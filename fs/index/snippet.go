@@ -16,7 +16,11 @@ import (
 
 // snippetScanBytes is how much of a file's opening is searched for the
 // query's words; a file whose first match lies further shows its opening.
-const snippetScanBytes = 64 << 10
+// The first firstScanBytes are searched first.
+const (
+	firstScanBytes   = 8 << 10
+	snippetScanBytes = 64 << 10
+)
 
 // maxSnippetSpans bounds the matches collected per file.
 const maxSnippetSpans = 512
@@ -115,19 +119,37 @@ func (x *Index) describe(ctx context.Context, h *fs.Hit, t *terms) {
 	}
 	width := int64(x.opts.SnippetBytes)
 
-	scan := min(size, snippetScanBytes)
-	if t.empty() {
-		scan = min(size, width)
-	}
 	bp := scanBufs.Get().(*[]byte)
 	defer scanBufs.Put(bp)
-	buf := slices.Grow((*bp)[:0], int(scan))[:scan]
-	*bp = buf
-	if n, _ := f.ReadAt(buf, 0); int64(n) < scan {
-		return // the file shrank under us: no snippet rather than a wrong one
+	var buf []byte
+	var spans []span
+	read := func(n int64) bool {
+		buf = slices.Grow((*bp)[:0], int(n))[:n]
+		*bp = buf
+		m, _ := f.ReadAt(buf, 0)
+		return int64(m) == n // else the file shrank under us: no snippet rather than a wrong one
 	}
-	spans := findTerms(buf, t)
-	start, end := bestWindow(spans, width, scan)
+	if t.empty() {
+		if !read(min(size, width)) {
+			return
+		}
+	} else {
+		// Most files show a match early: look in a short opening first
+		// and read up to snippetScanBytes only when it has none.
+		for _, limit := range []int64{firstScanBytes, snippetScanBytes} {
+			n := min(size, limit)
+			if int64(len(buf)) == n {
+				break // the whole file was searched already
+			}
+			if !read(n) {
+				return
+			}
+			if spans = findTerms(buf, t); len(spans) > 0 {
+				break
+			}
+		}
+	}
+	start, end := bestWindow(spans, width, int64(len(buf)))
 	h.Snippet = markSnippet(buf[start:end], start, spans, start > 0, end < info.Size)
 }
 
