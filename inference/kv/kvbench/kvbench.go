@@ -42,12 +42,16 @@ func (g *gate) ObserveAttention(layer, head int, pos int32, w []float32) {
 // NewSession returns a session of m with room for capacity positions, compressed by
 // the policy cfg describes.
 func NewSession(m *llama.Model, cfg kv.Config, capacity, threads int) (*Session, error) {
+	return newSession(m, cfg, capacity, llama.SessionOptions{Threads: threads})
+}
+
+func newSession(m *llama.Model, cfg kv.Config, capacity int, opts llama.SessionOptions) (*Session, error) {
 	p, err := kv.NewPolicy(cfg, Geometry(m, capacity))
 	if err != nil {
 		return nil, err
 	}
 	s := &Session{Policy: p}
-	opts := llama.SessionOptions{Threads: threads, Context: capacity}
+	opts.Context = capacity
 	if p.NeedsAttention() {
 		s.gate = &gate{on: true, p: p}
 		opts.Observer = s.gate
