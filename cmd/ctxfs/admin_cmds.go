@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
@@ -180,16 +181,34 @@ func newMountsCmd(a *app) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	var rw bool
-	var at string
+	var (
+		rw             bool
+		at             string
+		mcpCmd, mcpURL string
+	)
 	add := &cobra.Command{
-		Use:   "add NAME HOSTDIR",
-		Short: "Mount HOSTDIR at /mnt/NAME (or --at PATH), read-only unless --rw",
+		Use:   "add NAME [HOSTDIR]",
+		Short: "Mount a host directory (read-only unless --rw) or an MCP server at /mnt/NAME",
+		Long: `Mount a host directory at /mnt/NAME (or --at PATH), read-only unless --rw;
+or, with --mcp-command or --mcp-url instead of HOSTDIR, an external MCP server,
+read-only: its resources under resources/, its tools under tools/ (each file
+holds the tool's definition). An MCP server is started on first use.`,
 		Example: `  ctxfs mounts add docs ~/docs
-  ctxfs mounts add scratch /tmp/scratch --rw --at /scratch`,
-		Args: exactArgs(2),
+  ctxfs mounts add scratch /tmp/scratch --rw --at /scratch
+  ctxfs mounts add everything --mcp-command "npx -y @modelcontextprotocol/server-everything"
+  ctxfs mounts add remote --mcp-url http://127.0.0.1:7411/mcp`,
+		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m := local.Mount{Name: args[0], HostDir: args[1], Writable: rw}
+			m := local.Mount{Name: args[0], Writable: rw, MCPURL: mcpURL}
+			if len(args) == 2 {
+				m.HostDir = args[1]
+			}
+			if mcpCmd != "" {
+				m.MCPCommand = strings.Fields(mcpCmd)
+			}
+			if (m.HostDir != "") == (mcpCmd != "" || mcpURL != "") || (mcpCmd != "" && mcpURL != "") {
+				return usagef("give HOSTDIR, --mcp-command or --mcp-url (exactly one)")
+			}
 			if at != "" {
 				p, err := parsePath(at)
 				if err != nil {
@@ -206,6 +225,8 @@ func newMountsCmd(a *app) *cobra.Command {
 	}
 	add.Flags().BoolVar(&rw, "rw", false, "allow writes to the host directory")
 	add.Flags().StringVar(&at, "at", "", "mount point (default /mnt/NAME)")
+	add.Flags().StringVar(&mcpCmd, "mcp-command", "", "mount the MCP server this command starts (stdio; split on spaces)")
+	add.Flags().StringVar(&mcpURL, "mcp-url", "", "mount the MCP server at this streamable-HTTP URL")
 	var asJSON bool
 	ls := &cobra.Command{
 		Use:   "ls",
@@ -226,12 +247,19 @@ func newMountsCmd(a *app) *cobra.Command {
 				if m.Writable {
 					mode = "rw"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, m.At, mode, m.HostDir)
+				src := m.HostDir
+				switch {
+				case len(m.MCPCommand) > 0:
+					src = "mcp: " + strings.Join(m.MCPCommand, " ")
+				case m.MCPURL != "":
+					src = "mcp: " + m.MCPURL
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, m.At, mode, src)
 			}
 			return tw.Flush()
 		},
 	}
-	ls.Flags().BoolVar(&asJSON, "json", false, `print [{"name","hostdir","at","rw"}]`)
+	ls.Flags().BoolVar(&asJSON, "json", false, `print [{"name","hostdir"|"mcp_command"|"mcp_url","at","rw"}]`)
 	rm := &cobra.Command{
 		Use:   "rm NAME",
 		Short: "Unmount a host directory (its files are untouched)",

@@ -271,3 +271,26 @@ func TestServeModel(t *testing.T) {
 		t.Fatalf("greedy completion %q is not a prefix of the reference %q", got, want)
 	}
 }
+
+func TestMountsAddMCP(t *testing.T) {
+	dir, _ := os.Getwd()
+	ev := filepath.Join(dir, "..", "..", "mounts", "mcp", "testdata", "node", "node_modules", ".bin", "mcp-server-everything")
+	if _, err := os.Stat(ev); err != nil {
+		t.Skip("server-everything not installed: run npm ci --prefix mounts/mcp/testdata/node (CI does)")
+	}
+	data := t.TempDir()
+	mustRun(t, data, nil, "mounts", "add", "ev", "--mcp-command", ev)
+	if got := mustRun(t, data, nil, "ls", "/mnt/ev/tools"); !strings.Contains(got, "echo") {
+		t.Fatalf("tools of the mounted MCP server: %q", got)
+	}
+	if got := mustRun(t, data, nil, "cat", "/mnt/ev/tools/echo"); !strings.Contains(got, "inputSchema") {
+		t.Fatalf("tool definition: %q", got)
+	}
+	if r := runCLI(t, data, []byte("x"), "put", "/mnt/ev/tools/new"); r.code != 1 || !strings.Contains(r.stderr, "read-only") {
+		t.Fatalf("write to an MCP mount: %+v", r)
+	}
+	if r := runCLI(t, data, nil, "mounts", "add", "bad", "--mcp-url", "http://x", "--mcp-command", "y"); r.code != 2 {
+		t.Fatalf("two sources: %+v", r)
+	}
+	mustRun(t, data, nil, "mounts", "rm", "ev")
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/ctxfs/ctxfs/fs/index"
 	"github.com/ctxfs/ctxfs/fs/store"
 	"github.com/ctxfs/ctxfs/mounts/hostdir"
+	mcpmount "github.com/ctxfs/ctxfs/mounts/mcp"
 )
 
 // Options configure Open. The zero value gives the defaults.
@@ -36,12 +37,24 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Mount is a host directory mounted into the namespace, as persisted.
+// Mount is a provider mounted into the namespace, as persisted: a host
+// directory (HostDir), or an MCP server reached by a command (MCPCommand)
+// or a URL (MCPURL), mounted read-only.
 type Mount struct {
-	Name     string  `json:"name"`
-	HostDir  string  `json:"hostdir"`
-	At       fs.Path `json:"at"`
-	Writable bool    `json:"rw"`
+	Name       string   `json:"name"`
+	HostDir    string   `json:"hostdir,omitempty"`
+	MCPCommand []string `json:"mcp_command,omitempty"`
+	MCPURL     string   `json:"mcp_url,omitempty"`
+	At         fs.Path  `json:"at"`
+	Writable   bool     `json:"rw"`
+}
+
+// Kind is "hostdir" or "mcp".
+func (m Mount) Kind() string {
+	if m.HostDir != "" {
+		return "hostdir"
+	}
+	return "mcp"
 }
 
 const mountsBucket = "mounts"
@@ -69,8 +82,16 @@ type System struct {
 
 type hostMount struct {
 	Mount
-	fs  *hostdir.FS
+	fs  *hostdir.FS  // nil for an MCP mount
+	mcp *lazyMCP     // nil for a host directory
 	idx *index.Index // nil until first needed
+}
+
+func (h *hostMount) close() error {
+	if h.mcp != nil {
+		return h.mcp.Close()
+	}
+	return h.fs.Close()
 }
 
 // StorePath is the bbolt file of a data directory.
@@ -131,6 +152,17 @@ func (s *System) ReloadPolicy(ctx context.Context) error {
 }
 
 func (s *System) attach(m Mount) error {
+	if m.HostDir == "" {
+		l := &lazyMCP{opts: mcpmount.Options{URL: m.MCPURL, Logger: s.log}}
+		if len(m.MCPCommand) > 0 {
+			l.opts.Command, l.opts.Args = m.MCPCommand[0], m.MCPCommand[1:]
+		}
+		if err := s.NS.Mount(m.At, l); err != nil {
+			return err
+		}
+		s.hosts[m.Name] = &hostMount{Mount: m, mcp: l}
+		return nil
+	}
 	h, err := hostdir.New(m.HostDir, hostdir.Options{Writable: m.Writable, Counter: s.opts.Counter})
 	if err != nil {
 		return err
@@ -162,7 +194,7 @@ func (s *System) Close() error {
 		if h.idx != nil {
 			errs = append(errs, h.idx.Close())
 		}
-		errs = append(errs, h.fs.Close())
+		errs = append(errs, h.close())
 	}
 	errs = append(errs, s.Store.Close())
 	return errors.Join(errs...)
@@ -238,15 +270,23 @@ func (s *System) AddMount(ctx context.Context, m Mount) error {
 	if m.At == "" {
 		m.At = fs.MustParse("/mnt").Child(m.Name)
 	}
-	abs, err := filepath.Abs(m.HostDir)
-	if err != nil {
-		return err
-	}
-	m.HostDir = abs
-	if st, err := os.Stat(abs); err != nil {
-		return fmt.Errorf("host directory: %w", err)
-	} else if !st.IsDir() {
-		return fmt.Errorf("host directory %s: %w", abs, fs.ErrNotDir)
+	switch {
+	case m.HostDir != "" && (len(m.MCPCommand) > 0 || m.MCPURL != ""),
+		m.HostDir == "" && (len(m.MCPCommand) > 0) == (m.MCPURL != ""):
+		return fmt.Errorf("mount %s: %w: give a host directory, an MCP command or an MCP URL (one of them)", m.Name, fs.ErrInvalid)
+	case m.HostDir != "":
+		abs, err := filepath.Abs(m.HostDir)
+		if err != nil {
+			return err
+		}
+		m.HostDir = abs
+		if st, err := os.Stat(abs); err != nil {
+			return fmt.Errorf("host directory: %w", err)
+		} else if !st.IsDir() {
+			return fmt.Errorf("host directory %s: %w", abs, fs.ErrNotDir)
+		}
+	case m.Writable:
+		return fmt.Errorf("mount %s: %w: MCP mounts are read-only", m.Name, fs.ErrInvalid)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -270,6 +310,9 @@ func (s *System) AddMount(ctx context.Context, m Mount) error {
 		s.detach(m.Name)
 		return err
 	}
+	if m.HostDir == "" {
+		return nil // MCP mounts are read live, not indexed
+	}
 	if _, err := s.hostIndex(ctx, s.hosts[m.Name], true); err != nil {
 		s.log.Warn("mount added but not indexed", "name", m.Name, "err", err)
 	}
@@ -285,7 +328,7 @@ func (s *System) detach(name string) {
 	if h.idx != nil {
 		h.idx.Close()
 	}
-	h.fs.Close()
+	h.close()
 	delete(s.hosts, name)
 }
 
@@ -320,6 +363,9 @@ func (s *System) Reindex(ctx context.Context, progress func(done, total int)) er
 		return err
 	}
 	for _, h := range s.hosts {
+		if h.fs == nil {
+			continue
+		}
 		if _, err := s.hostIndex(ctx, h, true); err != nil {
 			return err
 		}
@@ -351,7 +397,7 @@ func (se searcher) Search(ctx context.Context, q fs.Query) ([]fs.Hit, error) {
 	if err == nil {
 		parts = append(parts, part{idx, fs.Root})
 		for _, h := range s.hosts {
-			if !h.At.Within(under) && !under.Within(h.At) {
+			if h.fs == nil || (!h.At.Within(under) && !under.Within(h.At)) {
 				continue
 			}
 			hi, herr := s.hostIndex(ctx, h, false)
