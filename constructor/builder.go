@@ -393,7 +393,6 @@ type step struct {
 	gain   float64
 	cost   int
 	ratio  float64
-	weight int
 }
 
 type steps []step

@@ -50,6 +50,12 @@ const (
 	// minStem letters with a query term join the query at stemShare.
 	minStem   = 5
 	stemShare = 0.6
+	// assocTerms and assocWeight: each question word brings its
+	// assocTerms closest companions at up to assocWeight.
+	importance      = 0.3
+	importanceWords = 20
+	assocTerms      = 4
+	assocWeight     = 0.3
 )
 
 // corpus is the units of one build with their collection statistics.
@@ -189,9 +195,13 @@ func (c *corpus) rank(q string, o RankOptions) []cand {
 	scores := c.bm25(pq.weights)
 	expanded := false
 	if !o.NoExpansion {
-		expanded = c.expand(pq, scores)
-		if expanded {
+		if c.associate(pq) {
 			scores = c.bm25(pq.weights)
+			expanded = true
+		}
+		if c.expand(pq, scores) {
+			scores = c.bm25(pq.weights)
+			expanded = true
 		}
 	}
 	out := make([]cand, len(c.units))
@@ -211,6 +221,10 @@ func (c *corpus) rank(q string, o RankOptions) []cand {
 			s *= 1.2
 			out[i].why = append(out[i].why, "speaker")
 		}
+		// Importance: a unit that says more (more distinct content words,
+		// names, numbers) is likelier to hold a fact than small talk;
+		// this offsets BM25's length normalisation a little.
+		s *= 1 + importance*math.Min(1, float64(len(u.tf))/importanceWords)
 		cueHits := 0
 		for _, cue := range pq.cues {
 			if u.tf[cue] > 0 {
@@ -346,3 +360,59 @@ func nearCopy(a, b *unit) bool {
 }
 
 func isTurn(u *unit) bool { return u.kind == KindTurn || u.kind == KindJSONTurn }
+
+// associate adds, for each query term, the words of the conversation that
+// keep company with it: those found most often in the same or an adjacent
+// unit, relative to how common both are (a cosine of co-occurrence). It is
+// a thesaurus built from the sources themselves ("basketball" brings
+// "NBA" and "court" when they were said together).
+func (c *corpus) associate(pq *query) bool {
+	type tw struct {
+		t string
+		w float64
+	}
+	var add []tw
+	for q, qw := range pq.weights {
+		if qw < 1 {
+			continue // only the question's own words
+		}
+		dfq := c.df[q]
+		if dfq == 0 || dfq*20 > c.n {
+			continue
+		}
+		co := map[string]int{}
+		seen := map[int]bool{}
+		for di, d := range c.docs {
+			base := c.offsets[di]
+			for _, ui := range d.post[q] {
+				for k := int(ui) - 1; k <= int(ui)+1; k++ {
+					if k < 0 || k >= len(d.units) || seen[base+k] {
+						continue
+					}
+					seen[base+k] = true
+					for t := range d.units[k].tf {
+						co[t]++
+					}
+				}
+			}
+		}
+		var best []tw
+		for t, n := range co {
+			if _, ok := pq.weights[t]; ok || n < 2 || c.speakerTerms[t] || c.df[t]*20 > c.n {
+				continue
+			}
+			best = append(best, tw{t, float64(n) / math.Sqrt(float64(dfq)*float64(c.df[t]))})
+		}
+		sort.Slice(best, func(a, b int) bool { return best[a].w > best[b].w || best[a].w == best[b].w && best[a].t < best[b].t })
+		if len(best) > assocTerms {
+			best = best[:assocTerms]
+		}
+		for _, b := range best {
+			add = append(add, tw{b.t, assocWeight * math.Min(1, b.w)})
+		}
+	}
+	for _, a := range add {
+		pq.weights[a.t] = math.Max(pq.weights[a.t], a.w)
+	}
+	return len(add) > 0
+}
