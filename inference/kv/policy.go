@@ -38,6 +38,10 @@ type Config struct {
 	// Recent is H2O's share of the budget kept for the most recent positions, the rest
 	// going to heavy hitters (0: 0.5).
 	Recent float64 `json:"recent,omitempty" mapstructure:"recent"`
+	// Slack lets a layer grow to Budget+Slack slots before it is compressed back to
+	// Budget, so that the selection runs once every Slack decoded tokens instead of
+	// at every one (0: compress at every step).
+	Slack int `json:"slack,omitempty" mapstructure:"slack"`
 	// PyramidMin is PyramidKV's budget of the top layer as a fraction of Budget; the
 	// bottom layer gets 2-PyramidMin times Budget and the layers between are linear,
 	// so the total equals Budget per layer on average (0: 0.5).
@@ -69,8 +73,11 @@ type Policy interface {
 	LayerBudget(l int) int
 	NeedsAttention() bool
 	ObserveAttention(layer, head int, pos int32, weights []float32)
-	// Compress evicts slots of the layers over budget.
+	// Compress evicts slots of the layers over budget (plus Config.Slack) down to
+	// the budget.
 	Compress(c *Cache) error
+	// CompressTo is Compress with another slack (0: every layer over budget).
+	CompressTo(c *Cache, slack int) error
 	// Reset forgets the scores observed so far (for a new sequence).
 	Reset()
 }
@@ -80,8 +87,8 @@ func NewPolicy(cfg Config, g Geometry) (Policy, error) {
 	if g.Layers <= 0 || g.Heads <= 0 || g.KVHeads <= 0 || g.Heads%g.KVHeads != 0 || g.HeadDim <= 0 || g.Capacity <= 0 {
 		return nil, fmt.Errorf("kv: policy geometry %+v is not valid", g)
 	}
-	if cfg.Budget < 0 {
-		return nil, fmt.Errorf("kv: negative budget %d", cfg.Budget)
+	if cfg.Budget < 0 || cfg.Slack < 0 {
+		return nil, fmt.Errorf("kv: negative budget %d or slack %d", cfg.Budget, cfg.Slack)
 	}
 	if cfg.Sinks <= 0 {
 		cfg.Sinks = 4
@@ -245,7 +252,10 @@ func (p *policy) ObserveAttention(layer, head int, pos int32, weights []float32)
 }
 
 // Compress implements Policy.
-func (p *policy) Compress(c *Cache) error {
+func (p *policy) Compress(c *Cache) error { return p.CompressTo(c, p.cfg.Slack) }
+
+// CompressTo implements Policy.
+func (p *policy) CompressTo(c *Cache, slack int) error {
 	if c.Layers() != p.g.Layers || c.Dim() != p.g.KVHeads*p.g.HeadDim {
 		return fmt.Errorf("kv: cache of %d layers of rows of %d for a policy of %+v", c.Layers(), c.Dim(), p.g)
 	}
@@ -254,13 +264,13 @@ func (p *policy) Compress(c *Cache) error {
 	}
 	// PyramidKV's budget is a total: nothing is evicted while the sequence fits in
 	// the average budget (so a budget at least the sequence length is exact).
-	if p.pyramid && c.Layer(0).Len() <= p.cfg.Budget {
+	if p.pyramid && c.Layer(0).Len() <= p.cfg.Budget+slack {
 		return nil
 	}
 	for l := 0; l < p.g.Layers; l++ {
 		layer := c.Layer(l)
 		n, b := layer.Len(), p.budgets[l]
-		if b <= 0 || n <= b {
+		if b <= 0 || n <= b+slack {
 			continue
 		}
 		for h := range p.lists {

@@ -301,3 +301,32 @@ func TestNewPolicyErrors(t *testing.T) {
 		t.Error("NewPolicy with 3 heads over 2 KV heads succeeded")
 	}
 }
+
+func TestSlackAmortizesEviction(t *testing.T) {
+	g := Geometry{Layers: 1, Heads: 1, KVHeads: 1, HeadDim: 1, Capacity: 32}
+	p, err := NewPolicy(Config{Policy: PolicyStreaming, Budget: 8, Slack: 3}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(1, 1, 32)
+	var lens []int
+	for pos := 0; pos < 16; pos++ {
+		if _, err := c.Layer(0).Append(int32(pos), []float32{float32(pos)}, []float32{float32(pos)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Compress(c); err != nil {
+			t.Fatal(err)
+		}
+		lens = append(lens, c.Layer(0).Len())
+	}
+	want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 8, 9, 10, 11, 8}
+	if !slices.Equal(lens, want) {
+		t.Fatalf("lengths %v, want %v", lens, want)
+	}
+	if err := p.CompressTo(c, 0); err != nil || c.Layer(0).Len() != 8 {
+		t.Fatalf("CompressTo(0): %v, %d slots", err, c.Layer(0).Len())
+	}
+	if got := c.Layer(0).Positions(); !slices.Equal(got, []int32{0, 1, 2, 3, 12, 13, 14, 15}) {
+		t.Fatalf("positions %v", got)
+	}
+}

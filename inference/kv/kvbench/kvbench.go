@@ -292,6 +292,9 @@ type DecodeOptions struct {
 	Budget  int    // slots kept after compression (0: 512)
 	Tokens  int    // tokens decoded each way (0: 16)
 	Policy  string // (default snapkv)
+	// Slack lets the compressed cache grow this many slots past Budget before it is
+	// compressed again (kv.Config.Slack; -1: 0, compress at every step; 0: 32).
+	Slack   int
 	Threads int
 	Seed    uint64
 }
@@ -302,6 +305,7 @@ type DecodeResult struct {
 	Policy         string  `json:"policy"`
 	Context        int     `json:"context"`
 	Budget         int     `json:"budget"`
+	Slack          int     `json:"slack"`
 	Tokens         int     `json:"tokens"`
 	Threads        int     `json:"threads"`
 	PrefillSeconds float64 `json:"prefill_seconds"`
@@ -334,13 +338,19 @@ func Decode(ctx context.Context, m *llama.Model, o DecodeOptions) (*DecodeResult
 	if o.Policy == "" {
 		o.Policy = kv.PolicySnapKV
 	}
+	switch {
+	case o.Slack < 0:
+		o.Slack = 0
+	case o.Slack == 0:
+		o.Slack = 32
+	}
 	capacity := o.Context + o.Tokens
-	s, err := NewSession(m, kv.Config{Policy: o.Policy, Budget: o.Budget}, capacity, o.Threads)
+	s, err := NewSession(m, kv.Config{Policy: o.Policy, Budget: o.Budget, Slack: o.Slack}, capacity, o.Threads)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	r := &DecodeResult{Policy: o.Policy, Context: o.Context, Budget: o.Budget, Tokens: o.Tokens, Threads: s.Threads()}
+	r := &DecodeResult{Policy: o.Policy, Context: o.Context, Budget: o.Budget, Slack: o.Slack, Tokens: o.Tokens, Threads: s.Threads()}
 	rng := rand.New(rand.NewPCG(o.Seed, 3))
 	prompt := make([]int32, o.Context)
 	for i := range prompt {
@@ -382,16 +392,17 @@ func Decode(ctx context.Context, m *llama.Model, o DecodeOptions) (*DecodeResult
 	if err := s.Rewind(o.Context); err != nil {
 		return nil, err
 	}
-	if err := s.Policy.Compress(s.Cache()); err != nil {
+	// Compress to the budget itself (the slack applies to later growth).
+	if err := s.Policy.CompressTo(s.Cache(), 0); err != nil {
 		return nil, err
 	}
 	maxBudget := 0
 	for l := 0; l < m.Layers; l++ {
 		maxBudget = max(maxBudget, s.Policy.LayerBudget(l), s.Cache().Layer(l).Len())
 	}
-	// Free the evicted slots: room for the budget plus the one token a step adds
-	// before it is compressed again.
-	if err := s.Cache().Shrink(maxBudget + 1); err != nil {
+	// Free the evicted slots: room for the budget plus the tokens added before the
+	// cache is compressed again.
+	if err := s.Cache().Shrink(maxBudget + o.Slack + 1); err != nil {
 		return nil, err
 	}
 	r.CompressedBytes = s.Cache().UsedBytes()
