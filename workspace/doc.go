@@ -11,7 +11,7 @@
 //	observations/000001.md   raw observations, append-only, with a header of hints
 //	entities/<slug>.md       one file per actor: kind, aliases, roles, states, events
 //	timeline.md              every event in time order
-//	conflicts.md             incoherences: a person in two places on one day
+//	conflicts.md             incoherences: a person in two places on one day, states that contradict
 //
 // Events are written one per line in both timeline.md and the entity files:
 //

@@ -228,3 +228,47 @@ func (idx *entityIndex) add(a Actor) *entity {
 	idx.insert(e)
 	return e
 }
+
+// antonyms are states that cannot hold at once.
+var antonyms = map[string]string{
+	"alive": "dead", "awake": "asleep", "present": "absent", "open": "closed", "married": "single",
+	"happy": "sad", "calm": "nervous", "healthy": "sick", "employed": "unemployed", "inside": "outside",
+}
+
+func contradict(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	if a == "not "+b || b == "not "+a {
+		return true
+	}
+	return antonyms[a] == b || antonyms[b] == a
+}
+
+// stateConflicts finds states of e that contradict each other at one time,
+// one of them from observation id.
+func (e *entity) stateConflicts(id string) []string {
+	type st struct{ text, when, obs string }
+	var sts []st
+	for _, s := range e.States {
+		i := strings.LastIndex(s, " (")
+		if i < 0 || !strings.HasSuffix(s, ")") {
+			continue
+		}
+		inner := s[i+2 : len(s)-1]
+		j := strings.LastIndex(inner, ", obs ")
+		if j < 0 {
+			continue
+		}
+		sts = append(sts, st{s[:i], inner[:j], inner[j+6:]})
+	}
+	var out []string
+	for a := range sts {
+		for b := a + 1; b < len(sts); b++ {
+			x, y := sts[a], sts[b]
+			if x.when != y.when || x.when == "-" || (x.obs != id && y.obs != id) || !contradict(x.text, y.text) {
+				continue
+			}
+			out = append(out, fmt.Sprintf("- %s is both %s (obs %s) and %s (obs %s) on %s", e.Name, x.text, x.obs, y.text, y.obs, x.when))
+		}
+	}
+	return out
+}

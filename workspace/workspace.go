@@ -133,6 +133,7 @@ func (w *Workspace) Observe(ctx context.Context, obs Observation) (*ObserveResul
 			ev.Actors[j] = rename(ev.Actors[j])
 		}
 	}
+	var stateConf []string
 	for _, a := range st.Actors {
 		name := canon[normKey(a.Name)]
 		slug := slugs[name]
@@ -146,14 +147,17 @@ func (w *Workspace) Observe(ctx context.Context, obs Observation) (*ObserveResul
 			evs = append(evs, eventLine{When: st.When, Place: name, Kind: firstOr(st.Kinds), What: "observed here", Obs: id})
 		}
 		p := w.path("entities", slug+".md")
+		var sc []string
 		err := update(ctx, w.fsys, p, func(old []byte) ([]byte, error) {
 			e := parseEntity(old)
 			if e.Name == "" {
 				e.Name, e.Kind = name, a.Kind
 			}
 			e.merge(a, evs, id)
+			sc = e.stateConflicts(id)
 			return e.render(), nil
 		})
+		stateConf = append(stateConf, sc...)
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +180,7 @@ func (w *Workspace) Observe(ctx context.Context, obs Observation) (*ObserveResul
 	if err != nil {
 		return nil, err
 	}
-	found := placeConflicts(timeline, id)
+	found := append(placeConflicts(timeline, id), stateConf...)
 	if len(found) > 0 {
 		err = update(ctx, w.fsys, w.path("conflicts.md"), func(old []byte) ([]byte, error) {
 			return mergeConflicts(old, found), nil

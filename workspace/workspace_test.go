@@ -170,6 +170,13 @@ func TestReconcile(t *testing.T) {
 	if !strings.Contains(conf, "Henry Reed is in 2 places on 2024-03-03") {
 		t.Errorf("conflicts:\n%s", conf)
 	}
+	// Contradicting states at one time are a conflict too.
+	if _, err := w.Observe(ctx, Observation{Text: "Amira Hayes was calm. Amira Hayes felt nervous.", Time: "March 4, 2024"}); err != nil {
+		t.Fatal(err)
+	}
+	if conf := cat(t, st, "/workspace/trip/conflicts.md"); !strings.Contains(conf, "Amira Hayes is both calm (obs 000005) and nervous (obs 000005) on March 4, 2024") {
+		t.Errorf("state conflict missing:\n%s", conf)
+	}
 	// Observations are append-only and numbered.
 	if o := cat(t, st, "/workspace/trip/observations/000004.md"); !strings.Contains(o, "when: 2024-06-01") || !strings.Contains(o, "Reed's day was quiet.") {
 		t.Errorf("observation 4:\n%s", o)
