@@ -62,13 +62,13 @@ the budget is full. --detail adds every built context to the JSON.`,
 			}
 			fmt.Fprintf(a.stdout, "%d conversations, %d turns, %d questions scored (%d without matchable evidence, %d evidence ids unmatched)\n",
 				r.Conversations, r.Turns, r.Scored, r.NoEvidence, len(r.Unmatched))
-			fmt.Fprintf(a.stdout, "%-14s %6s %7s %7s %7s %7s %7s %9s %8s %8s\n", "method", "budget", "recall", "cat1", "cat2", "cat3", "cat4", "tokens", "p50 ms", "p99 ms")
+			fmt.Fprintf(a.stdout, "%-14s %6s %7s %7s %7s %7s %7s %9s %8s %8s %8s %8s\n", "method", "budget", "recall", "cat1", "cat2", "cat3", "cat4", "tokens", "p50 ms", "p99 ms", "cpu p50", "cpu p99")
 			for _, row := range r.Results {
 				cats := make([]string, 0, 4)
 				for _, k := range []string{"1", "2", "3", "4"} {
 					cats = append(cats, fmt.Sprintf("%7.3f", row.ByCategory[k]))
 				}
-				fmt.Fprintf(a.stdout, "%-14s %6d %7.3f %s %9.1f %8.2f %8.2f\n", row.Method, row.Budget, row.Recall, strings.Join(cats, " "), row.TokensMean, row.P50ms, row.P99ms)
+				fmt.Fprintf(a.stdout, "%-14s %6d %7.3f %s %9.1f %8.2f %8.2f %8.2f %8.2f\n", row.Method, row.Budget, row.Recall, strings.Join(cats, " "), row.TokensMean, row.P50ms, row.P99ms, row.CPUp50ms, row.CPUp99ms)
 			}
 			fmt.Fprintf(a.stdout, "tokenizer: %s; mode: %s\n", r.Tokenizer, r.Mode)
 			return nil

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/ctxfs/ctxfs/constructor"
 	"github.com/ctxfs/ctxfs/fs"
 	"github.com/ctxfs/ctxfs/fs/store"
+	"golang.org/x/sys/unix"
 )
 
 // Turn is one turn of a conversation, as the file has it.
@@ -175,12 +177,16 @@ type Options struct {
 
 // Row is one method at one budget.
 type Row struct {
-	Method     string             `json:"method"`
-	Budget     int                `json:"budget"`
-	Recall     float64            `json:"recall"`
-	TokensMean float64            `json:"tokens_mean"`
-	P50ms      float64            `json:"p50_ms"`
-	P99ms      float64            `json:"p99_ms"`
+	Method     string  `json:"method"`
+	Budget     int     `json:"budget"`
+	Recall     float64 `json:"recall"`
+	TokensMean float64 `json:"tokens_mean"`
+	P50ms      float64 `json:"p50_ms"`
+	P99ms      float64 `json:"p99_ms"`
+	// CPUp50ms and CPUp99ms are the build's CPU time on its thread: the
+	// wall times above include waiting for a CPU on a loaded machine.
+	CPUp50ms   float64            `json:"cpu_p50_ms"`
+	CPUp99ms   float64            `json:"cpu_p99_ms"`
 	ByCategory map[string]float64 `json:"by_category"`
 	Questions  int                `json:"questions"`
 	MaxTokens  int                `json:"max_tokens"`
@@ -222,7 +228,7 @@ type acc struct {
 	sum, tokens float64
 	n           int
 	maxTok      int
-	ms          []float64
+	ms, cpu     []float64
 	cat         map[int][2]float64
 }
 
@@ -246,9 +252,12 @@ func Run(ctx context.Context, convs []Conversation, o Options) (*Report, error) 
 	}
 	defer st.Close()
 	ctx = fs.WithPrincipal(ctx, fs.System)
+	// One thread, so its CPU clock measures the builds.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b := constructor.New(st, constructor.Options{Counter: o.Counter})
 	rep := &Report{Conversations: len(convs), Tokenizer: "cl100k_base",
-		Mode: "store in a temporary bbolt file (NoSync, MAP_POPULATE); parsed files cached by version; builds are dry runs (no manifest write); one query at a time"}
+		Mode: "store in a temporary bbolt file (NoSync, MAP_POPULATE); parsed files cached by version; builds are dry runs (no manifest write); one query at a time on one locked thread; cpu_* columns are that thread's CPU time"}
 	if o.Counter != nil {
 		rep.Tokenizer = "custom"
 	}
@@ -302,6 +311,7 @@ func Run(ctx context.Context, convs []Conversation, o Options) (*Report, error) 
 			for _, bud := range o.Budgets {
 				for _, m := range []string{MethodCtxfs, MethodBaseline} {
 					req := constructor.Request{Query: qa.Question, Budget: bud, Sources: src, DryRun: true}
+					cpu0 := threadCPU()
 					start := time.Now()
 					var out *constructor.Context
 					var err error
@@ -311,6 +321,7 @@ func Run(ctx context.Context, convs []Conversation, o Options) (*Report, error) 
 						out, err = b.Baseline(ctx, req)
 					}
 					el := time.Since(start)
+					cpuEl := threadCPU() - cpu0
 					if err != nil {
 						return nil, fmt.Errorf("%s q%d: %w", c.SampleID, qi, err)
 					}
@@ -325,6 +336,7 @@ func Run(ctx context.Context, convs []Conversation, o Options) (*Report, error) 
 					a.tokens += float64(out.Tokens)
 					a.maxTok = max(a.maxTok, out.Tokens)
 					a.ms = append(a.ms, float64(el.Microseconds())/1000)
+					a.cpu = append(a.cpu, float64(cpuEl.Microseconds())/1000)
 					cc := a.cat[qa.Category]
 					a.cat[qa.Category] = [2]float64{cc[0] + r, cc[1] + 1}
 					if o.Detail {
@@ -348,6 +360,9 @@ func Run(ctx context.Context, convs []Conversation, o Options) (*Report, error) 
 				sort.Float64s(a.ms)
 				row.P50ms = round(pct(a.ms, 0.50))
 				row.P99ms = round(pct(a.ms, 0.99))
+				sort.Float64s(a.cpu)
+				row.CPUp50ms = round(pct(a.cpu, 0.50))
+				row.CPUp99ms = round(pct(a.cpu, 0.99))
 			}
 			for k, v := range a.cat {
 				row.ByCategory[strconv.Itoa(k)] = round(v[0] / v[1])
@@ -374,6 +389,15 @@ func Contained(m *constructor.Manifest, ev []string) []string {
 		}
 	}
 	return out
+}
+
+// threadCPU is the CPU time (user + system) of the calling thread.
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func pct(xs []float64, p float64) float64 {
