@@ -389,10 +389,10 @@ func (b *Builder) assembleBaseline(m *Manifest, ranked []cand, c *corpus, budget
 // step is one move of the budget solver: putting item i in at size k, or
 // growing it from its current size to k.
 type step struct {
-	i, k   int
-	gain   float64
-	cost   int
-	ratio  float64
+	i, k  int
+	gain  float64
+	cost  int
+	ratio float64
 }
 
 type steps []step
