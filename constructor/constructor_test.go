@@ -288,3 +288,39 @@ func TestJSONLinesHistory(t *testing.T) {
 		t.Fatalf("replay: %v\n%s", err, re.Prompt)
 	}
 }
+
+func TestConcurrentBuilds(t *testing.T) {
+	st := openStore(t)
+	seed(t, st, rand.New(rand.NewPCG(11, 12)))
+	b := New(st, Options{})
+	ctx := admin()
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := range 5 {
+				q := vocab[(g*5+i)%len(vocab)]
+				var out *Context
+				out, err = b.Build(ctx, Request{Query: q, Budget: 200 + 50*i, Sources: []Source{{Session: "chat"}, {Glob: "/notes/**"}}, DryRun: i%2 == 0})
+				if err == nil && out.Tokens > 200+50*i {
+					err = fmt.Errorf("over budget: %d", out.Tokens)
+				}
+				if err != nil {
+					break
+				}
+				if g == 0 {
+					// Writes while others build: the cache must follow versions.
+					if _, err = st.Write(ctx, fs.MustParse("/notes/guide.md"), strings.NewReader(fmt.Sprintf("# Garden\n\nround %d pottery\n", i)), fs.WriteOptions{}); err != nil {
+						break
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
