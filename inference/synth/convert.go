@@ -53,7 +53,8 @@ func Convert(w io.Writer, src *gguf.File, t gguf.Type) (int64, error) {
 			return 0, fmt.Errorf("synth: convert: tensor %s has %d dimensions", ti.Name, len(ti.Dims))
 		}
 	}
-	return writeStreaming(w, gw, specs)
+	// The metadata copy includes general.alignment when src sets it.
+	return writeStreaming(w, gw, specs, src.Alignment())
 }
 
 // ConvertFile converts the model at src into a new file at dst.

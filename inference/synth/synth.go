@@ -169,7 +169,7 @@ func Write(w io.Writer, o Options) (int64, error) {
 	if !o.Tied {
 		mat("output.weight", s.Vocab, s.Dim, 0.02)
 	}
-	return writeStreaming(w, gw, specs)
+	return writeStreaming(w, gw, specs, gguf.DefaultAlignment)
 }
 
 // WriteFile writes a random-weight model to path.
@@ -196,7 +196,9 @@ func writeFileWith(path string, write func(io.Writer) (int64, error)) (int64, er
 // gguf Writer is given zero-filled placeholders of the right sizes (slices of one
 // buffer whose pages are never touched), and the bytes it writes in the data section
 // are replaced by the generated ones on their way out.
-func writeStreaming(w io.Writer, gw *gguf.Writer, specs []tensorSpec) (int64, error) {
+//
+// align must be the alignment gw writes with (general.alignment, if set on gw).
+func writeStreaming(w io.Writer, gw *gguf.Writer, specs []tensorSpec, align uint64) (int64, error) {
 	var biggest uint64
 	sizes := make([]uint64, len(specs))
 	for i, sp := range specs {
@@ -222,7 +224,6 @@ func writeStreaming(w io.Writer, gw *gguf.Writer, specs []tensorSpec) (int64, er
 	if err != nil {
 		return 0, err
 	}
-	align := uint64(gguf.DefaultAlignment)
 	var dataLen uint64
 	for _, n := range sizes {
 		dataLen += (n + align - 1) / align * align
