@@ -7,6 +7,7 @@ import (
 
 	ctxfs "github.com/ctxfs/ctxfs/fs"
 	"github.com/ctxfs/ctxfs/mcp"
+	"github.com/ctxfs/ctxfs/services"
 )
 
 func init() { register(newMCPCmd) }
@@ -24,7 +25,7 @@ JSON-RPC) until stdin ends, for agent hosts that start their servers as commands
 It goes through the running ctxfs server when there is one (its unix socket),
 else it opens the store itself. Logs go to stderr.
 
-Tools: ` + strings.Join(mcp.BuiltinTools, ", ") + `. Every file is also a
+Tools: ` + strings.Join(mcp.BuiltinTools, ", ") + `; services: ` + strings.Join(services.Tools, ", ") + `. Every file is also a
 resource ctxfs:///PATH, with subscriptions.
 
 A host configuration (Claude Desktop, Cursor, ...):
@@ -52,6 +53,9 @@ A host configuration (Claude Desktop, Cursor, ...):
 			pr, _ := ctxfs.PrincipalFrom(ctx)
 			srv := mcp.NewServer(fsys, mcp.Options{Principal: pr, Tools: subset, Logger: a.logger(), Version: version})
 			defer srv.Close()
+			if err := services.RegisterMCP(srv, fsys, services.Options{Logger: a.logger()}); err != nil {
+				return err
+			}
 			if err := srv.CheckTools(); err != nil {
 				return usageError{err}
 			}

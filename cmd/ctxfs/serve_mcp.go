@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ctxfs/ctxfs/mcp"
+	"github.com/ctxfs/ctxfs/services"
 )
 
 // serve answers MCP (streamable HTTP) at /mcp for principals with a token.
@@ -15,6 +16,9 @@ func init() {
 			Logger:       a.logger(),
 			Version:      version,
 		})
+		if err := services.RegisterMCP(srv, env.fsys, services.Options{Logger: a.logger()}); err != nil {
+			a.logger().Error("mcp: service tools not added", "err", err)
+		}
 		// Open MCP event streams end at once rather than holding the drain.
 		env.onShutdown(func() { srv.Close() })
 		return map[string]http.Handler{"/mcp": srv}
