@@ -492,3 +492,51 @@ func checkImported(tb testing.TB, data string, sums map[string][32]byte, all boo
 	}
 	tb.Logf("%d whole files in the store", files)
 }
+
+// TestConfig checks where settings come from: flag over environment over
+// config file.
+func TestConfig(t *testing.T) {
+	fromFile := t.TempDir()
+	fromEnv := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "ctxfs.yaml")
+	os.WriteFile(cfg, []byte("data: "+fromFile+"\n"), 0o644)
+	run := func(env []string, args ...string) result {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), env...)
+		cmd.Stdin = strings.NewReader("x")
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return result{o.String(), e.String(), code}
+	}
+	if r := run([]string{"CTXFS_DATA="}, "--config", cfg, "put", "/a"); r.code != 0 {
+		t.Fatalf("put with config: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(fromFile, "store.db")); err != nil {
+		t.Fatalf("the config file's data directory was not used: %v", err)
+	}
+	if r := run([]string{"CTXFS_DATA=" + fromEnv}, "--config", cfg, "put", "/b"); r.code != 0 {
+		t.Fatalf("put with env: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(fromEnv, "store.db")); err != nil {
+		t.Fatalf("CTXFS_DATA did not override the config file: %v", err)
+	}
+	flagDir := t.TempDir()
+	if r := run([]string{"CTXFS_DATA=" + fromEnv}, "--config", cfg, "--data", flagDir, "put", "/c"); r.code != 0 {
+		t.Fatalf("put with flag: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(flagDir, "store.db")); err != nil {
+		t.Fatalf("--data did not override the environment: %v", err)
+	}
+	if r := run(nil, "--config", filepath.Join(t.TempDir(), "missing.yaml"), "ls"); r.code != 1 || !strings.Contains(r.stderr, "configuration") {
+		t.Fatalf("a missing explicit config file: %+v", r)
+	}
+	os.WriteFile(cfg, []byte("data: [unclosed\n"), 0o644)
+	if r := run(nil, "--config", cfg, "ls"); r.code != 1 || !strings.Contains(r.stderr, "configuration") {
+		t.Fatalf("a malformed config file: %+v", r)
+	}
+}
