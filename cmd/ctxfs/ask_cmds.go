@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,9 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ctxfs/ctxfs/constructor"
-	"github.com/ctxfs/ctxfs/evaluator"
 	ctxfs "github.com/ctxfs/ctxfs/fs"
 	"github.com/ctxfs/ctxfs/inference"
+	"github.com/ctxfs/ctxfs/inference/ask"
 	"github.com/ctxfs/ctxfs/inference/kv"
 	"github.com/ctxfs/ctxfs/inference/kv/kvbench"
 	"github.com/ctxfs/ctxfs/inference/openai"
@@ -21,23 +20,6 @@ import (
 )
 
 func init() { register(newAskCmd) }
-
-// askResult is what `ctxfs ask --json` prints.
-type askResult struct {
-	Answer     string                     `json:"answer"`
-	ManifestID string                     `json:"manifest_id"`
-	Evaluation *evaluator.Evaluation      `json:"evaluation"`
-	WriteBack  *evaluator.WriteBackResult `json:"write_back,omitempty"`
-	PDR        *pdrSummary                `json:"pdr,omitempty"`
-	Usage      inference.Usage            `json:"usage"`
-}
-
-type pdrSummary struct {
-	M, R, Kappa      int
-	SequentialTokens int `json:"sequential_tokens"`
-	TotalTokens      int `json:"total_tokens"`
-	Calls            int `json:"calls"`
-}
 
 // tokenizerCounter counts with the local model's tokenizer, so that the context
 // budget is in the tokens of the model that reads it.
@@ -154,7 +136,7 @@ then the served model's name).`,
 			if err != nil {
 				return err
 			}
-			res, err := ask(ctx, fsys, gen, counter, askOptions{
+			res, err := ask.Run(ctx, fsys, gen, counter, ask.Options{
 				Question: question, User: user, Workspace: workspace, Session: session,
 				Budget: budget, Sources: srcs, PDR: popts, WriteBack: !noWriteBack,
 				Draft: inference.Request{MaxTokens: maxTokens, Temperature: temp, Seed: seed},
@@ -197,57 +179,4 @@ then the served model's name).`,
 	f.BoolVar(&noWriteBack, "no-write-back", false, "do not write the exchange back to history, memory and workspace")
 	f.BoolVar(&asJSON, "json", false, `print {"answer","manifest_id","evaluation",...} as JSON`)
 	return c
-}
-
-type askOptions struct {
-	Question, User, Workspace, Session string
-	Budget                             int
-	Sources                            []constructor.Source
-	PDR                                *pdr.Options
-	Draft                              inference.Request
-	WriteBack                          bool
-}
-
-// askSystem is the instruction the answer is generated under.
-const askSystem = "Answer the question from the context. Cite the items you use in brackets."
-
-// ask runs constructor, generation, evaluator and write-back.
-func ask(ctx context.Context, fsys ctxfs.FS, gen inference.Generator, counter ctxfs.TokenCounter, o askOptions) (*askResult, error) {
-	b := constructor.New(fsys, constructor.Options{Counter: counter})
-	built, err := b.Build(ctx, constructor.Request{Query: o.Question, Budget: o.Budget, Sources: o.Sources, Session: o.Session})
-	if err != nil {
-		return nil, fmt.Errorf("building the context: %w", err)
-	}
-	res := &askResult{ManifestID: built.Manifest.ID}
-	task := "Context:\n" + built.Prompt + "\n\nQuestion: " + o.Question
-	if o.PDR != nil {
-		po := *o.PDR
-		po.Draft, po.Chat, po.Counter = o.Draft, true, counter
-		r, err := pdr.Run(ctx, gen, askSystem+"\n\n"+task, po)
-		if err != nil {
-			return nil, err
-		}
-		res.Answer = r.Answer
-		res.PDR = &pdrSummary{M: po.M, R: po.R, Kappa: po.Kappa, SequentialTokens: r.SequentialTokens, TotalTokens: r.TotalTokens, Calls: r.Calls}
-		res.Usage = inference.Usage{PromptTokens: r.PromptTokens, CompletionTokens: r.TotalTokens, TotalTokens: r.PromptTokens + r.TotalTokens}
-	} else {
-		req := o.Draft
-		req.Messages = []inference.Message{{Role: "system", Content: askSystem}, {Role: "user", Content: task}}
-		resp, err := gen.Generate(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("generating the answer: %w", err)
-		}
-		res.Answer = strings.TrimSpace(resp.Text)
-		res.Usage = resp.Usage
-	}
-	ev := evaluator.New(fsys, evaluator.Options{Counter: counter})
-	if res.Evaluation, err = ev.Evaluate(ctx, evaluator.Request{ContextID: built.Manifest.ID, Answer: res.Answer, Session: o.Session}); err != nil {
-		return nil, fmt.Errorf("evaluating the answer: %w", err)
-	}
-	if o.WriteBack && res.Answer != "" {
-		if res.WriteBack, err = ev.WriteBack(ctx, evaluator.Exchange{Session: o.Session, User: o.User, Workspace: o.Workspace, Query: o.Question, Answer: res.Answer}); err != nil {
-			return nil, fmt.Errorf("writing back: %w", err)
-		}
-	}
-	return res, nil
 }
