@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/ctxfs/ctxfs/inference/gguf"
+	"github.com/ctxfs/ctxfs/inference/kv"
 	"github.com/ctxfs/ctxfs/inference/llama"
 	"github.com/ctxfs/ctxfs/inference/sample"
 	"github.com/ctxfs/ctxfs/inference/tokenizer"
@@ -139,6 +140,21 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Response, error) {
 	}
 	if len(prompt) >= ctxLen {
 		return nil, fmt.Errorf("prompt of %d tokens for a context of %d: %w", len(prompt), ctxLen, ErrInvalid)
+	}
+	// A compressing session takes the request's policy; a prefix compressed under
+	// another policy is recomputed rather than reused.
+	if ks, ok := e.sess.(interface {
+		SetKV(*kv.Config) (recompute bool, err error)
+	}); ok {
+		recompute, err := ks.SetKV(req.KV)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if recompute {
+			e.history = e.history[:0]
+		}
+	} else if req.KV != nil && req.KV.Policy != "" && req.KV.Policy != kv.PolicyFull {
+		return nil, fmt.Errorf("KV policy %q on a backend that does not compress (see kvbench.Backend): %w", req.KV.Policy, ErrInvalid)
 	}
 	maxTokens := req.MaxTokens
 	if maxTokens <= 0 {

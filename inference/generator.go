@@ -3,6 +3,8 @@ package inference
 import (
 	"context"
 	"errors"
+
+	"github.com/ctxfs/ctxfs/inference/kv"
 )
 
 // Generator produces text from a prompt. Implementations are safe for concurrent use
@@ -44,6 +46,10 @@ type Request struct {
 	Seed uint64
 	// Stop ends generation before the first occurrence of any of these strings.
 	Stop []string
+	// KV, if set, chooses the KV-cache compression policy of this request on a
+	// local engine whose backend compresses (kvbench.Backend); nil keeps the
+	// engine's configured policy. Remote servers ignore it.
+	KV *kv.Config
 	// OnToken, if set, is called with the text of each new token as it is produced
 	// (possibly empty while text is held back near a stop string or inside a UTF-8
 	// sequence). An error stops generation and is returned by Generate.
