@@ -10,6 +10,8 @@ import (
 // configuration (kv.policy, kv.budget) chooses a policy for the local engine:
 // inference.EngineOptions{Backend: kvbench.Backend(cfg)}.
 //
+// Its sessions observe attention whatever the policy, so that a request may choose
+// another one (Session.SetKV, called by the engine with inference.Request.KV).
 // A compressed session's Rewind keeps the kept slots before the rewind point (so
 // a prompt that shares a prefix with the previous one continues from the
 // compressed prefix) and forgets the attention the policy had observed.
@@ -24,7 +26,7 @@ func (b backend) NewSession(m *llama.Model, o llama.SessionOptions) (llama.Sessi
 	if capacity <= 0 {
 		capacity = m.Context
 	}
-	return newSession(m, b.cfg, capacity, o)
+	return newSession(m, b.cfg, capacity, o, true)
 }
 
 // Rewind implements llama.Session.

@@ -24,6 +24,8 @@ type Session struct {
 	*llama.CPUSession
 	Policy kv.Policy
 	gate   *gate
+	def    kv.Policy // the policy the session was created with
+	geom   kv.Geometry
 }
 
 // gate forwards attention to the policy while on, so a benchmark can run the full
@@ -42,18 +44,20 @@ func (g *gate) ObserveAttention(layer, head int, pos int32, w []float32) {
 // NewSession returns a session of m with room for capacity positions, compressed by
 // the policy cfg describes.
 func NewSession(m *llama.Model, cfg kv.Config, capacity, threads int) (*Session, error) {
-	return newSession(m, cfg, capacity, llama.SessionOptions{Threads: threads})
+	return newSession(m, cfg, capacity, llama.SessionOptions{Threads: threads}, false)
 }
 
-func newSession(m *llama.Model, cfg kv.Config, capacity int, opts llama.SessionOptions) (*Session, error) {
+// newSession: alwaysObserve installs the attention gate even when the policy does
+// not need attention, so that SetKV can switch to one that does.
+func newSession(m *llama.Model, cfg kv.Config, capacity int, opts llama.SessionOptions, alwaysObserve bool) (*Session, error) {
 	p, err := kv.NewPolicy(cfg, Geometry(m, capacity))
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Policy: p}
+	s := &Session{Policy: p, def: p, geom: Geometry(m, capacity)}
 	opts.Context = capacity
-	if p.NeedsAttention() {
-		s.gate = &gate{on: true, p: p}
+	if p.NeedsAttention() || alwaysObserve {
+		s.gate = &gate{on: p.NeedsAttention(), p: p}
 		opts.Observer = s.gate
 	}
 	if s.CPUSession, err = llama.NewCPUSession(m, opts); err != nil {
@@ -78,8 +82,58 @@ func (s *Session) Forward(tokens []int32, logits []float32) error {
 // Observe turns the policy's view of attention on or off.
 func (s *Session) Observe(on bool) {
 	if s.gate != nil {
-		s.gate.on = on
+		s.gate.on = on && s.Policy.NeedsAttention()
 	}
+}
+
+// SetKV switches the session to the policy cfg describes (nil: the one it was
+// created with), for the requests that follow; the local engine calls it with
+// each request's inference.Request.KV. recompute reports that the policy changed
+// while the cache held compressed positions: that prefix is not what the new
+// policy would have kept, and the caller must not reuse it (the engine then
+// recomputes its prompt from position 0).
+func (s *Session) SetKV(cfg *kv.Config) (recompute bool, err error) {
+	p := s.def
+	if cfg != nil {
+		if s.Policy.Config() == normalized(*cfg, s.geom) {
+			return false, nil
+		}
+		if p, err = kv.NewPolicy(*cfg, s.geom); err != nil {
+			return false, err
+		}
+	}
+	if p == s.Policy {
+		return false, nil
+	}
+	if p.NeedsAttention() && s.gate == nil {
+		return false, fmt.Errorf("kvbench: policy %s needs attention weights; this session was created without an observer", p.Name())
+	}
+	s.Policy = p
+	p.Reset()
+	if s.gate != nil {
+		s.gate.p = p
+		s.gate.on = p.NeedsAttention()
+	}
+	return s.Cache().Layer(0).Len() < s.Pos() || s.compressedAny(), nil
+}
+
+// compressedAny reports whether some layer holds fewer slots than positions.
+func (s *Session) compressedAny() bool {
+	for l := 0; l < s.Cache().Layers(); l++ {
+		if s.Cache().Layer(l).Len() < s.Pos() {
+			return true
+		}
+	}
+	return false
+}
+
+// normalized returns cfg with its defaults filled in, as Policy.Config reports it.
+func normalized(cfg kv.Config, g kv.Geometry) kv.Config {
+	p, err := kv.NewPolicy(cfg, g)
+	if err != nil {
+		return kv.Config{Policy: "invalid"}
+	}
+	return p.Config()
 }
 
 // Options configures Quality. The zero value needs a model only.
