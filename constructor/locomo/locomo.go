@@ -382,7 +382,7 @@ func Contained(m *constructor.Manifest, ev []string) []string {
 			in[it.Unit] = true
 		}
 	}
-	var out []string
+	out := []string{}
 	for _, id := range ev {
 		if in[id] {
 			out = append(out, id)
