@@ -13,7 +13,8 @@
 // and change nothing.
 //
 // MCP tools: memory_observe, memory_recall, memory_show, workspace_observe,
-// workspace_query, context_build, context_evaluate.
+// workspace_query, context_build, context_evaluate, and ask when
+// Options.Generator is set (POST /v1/ask answers 501 without one).
 //
 // HTTP routes (see Routes):
 //
@@ -24,6 +25,7 @@
 //	POST /v1/workspace/{name}/query       {"question","budget"}
 //	POST /v1/context                      constructor.Request
 //	POST /v1/evaluate                     evaluator.Request
+//	POST /v1/ask                          AskRequest (needs Options.Generator)
 //
 // Errors are JSON {"error":{"code","message"}} with the status
 // api.StatusCode gives the error.

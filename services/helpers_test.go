@@ -51,17 +51,24 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, services.Options{})
+}
+
+// newEnvWith is newEnv with opts for both doors (MaxBody is set to 1 MiB).
+func newEnvWith(t testing.TB, opts services.Options) *env {
+	t.Helper()
+	opts.MaxBody = 1 << 20
 	sys, err := local.Open(context.Background(), t.TempDir(), local.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := mcp.NewServer(sys.NS, mcp.Options{Authenticate: tokenAuth})
-	if err := services.RegisterMCP(m, sys.NS, services.Options{}); err != nil {
+	if err := services.RegisterMCP(m, sys.NS, opts); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", m)
-	h := services.Handler(sys.NS, tokenAuth, services.Options{MaxBody: 1 << 20})
+	h := services.Handler(sys.NS, tokenAuth, opts)
 	for _, p := range services.Routes {
 		mux.Handle(p, h)
 	}
@@ -214,4 +221,13 @@ func errCode(v map[string]any) string {
 	e, _ := v["error"].(map[string]any)
 	s, _ := e["code"].(string)
 	return s
+}
+
+func mustPath(t testing.TB, s string) fs.Path {
+	t.Helper()
+	p, err := fs.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -21,7 +21,7 @@ import (
 
 // Routes are the path patterns Handler serves, for registering it on an
 // outer mux (each more specific than a "/" catch-all).
-var Routes = []string{"/v1/memory/", "/v1/workspace/", "/v1/context", "/v1/evaluate"}
+var Routes = []string{"/v1/memory/", "/v1/workspace/", "/v1/context", "/v1/evaluate", "/v1/ask"}
 
 // Handler returns the HTTP door of the services (routes in the package
 // doc). authenticate maps a request to its principal, normally from its
@@ -41,6 +41,7 @@ func Handler(fsys fs.FS, authenticate func(*http.Request) (fs.Principal, error),
 	mux.HandleFunc("POST /v1/workspace/{name}/query", h.wrap(h.workspaceQueryPost))
 	mux.HandleFunc("POST /v1/context", h.wrap(h.contextBuild))
 	mux.HandleFunc("POST /v1/evaluate", h.wrap(h.contextEvaluate))
+	mux.HandleFunc("POST /v1/ask", h.wrap(h.ask))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no route %s %s (see the services package doc for the routes)", fs.ErrNotExist, r.Method, r.URL.Path))
 	})
@@ -71,7 +72,7 @@ func (h *handler) wrap(op func(ctx context.Context, r *http.Request) (any, error
 		r.Body = http.MaxBytesReader(w, r.Body, h.s.opts.MaxBody)
 		res, err := op(ctx, r)
 		if err != nil {
-			if api.StatusCode(err) >= 500 {
+			if api.StatusCode(err) == http.StatusInternalServerError {
 				h.s.log.Warn("service call failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
 			writeError(w, err)
@@ -125,6 +126,11 @@ func decodeBody(r *http.Request, v any) error {
 		}
 		return err
 	}
+	return decodeJSON(data, v)
+}
+
+// decodeJSON decodes data strictly into v.
+func decodeJSON(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return invalidf("the request body must be a JSON object")
 	}
@@ -240,4 +246,12 @@ func (h *handler) contextEvaluate(ctx context.Context, r *http.Request) (any, er
 		return nil, err
 	}
 	return h.s.contextEvaluate(ctx, req)
+}
+
+func (h *handler) ask(ctx context.Context, r *http.Request) (any, error) {
+	var req AskRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	return h.s.ask(ctx, req)
 }

@@ -279,5 +279,41 @@ func RegisterMCP(srv *mcp.Server, fsys fs.FS, opts Options) error {
 		}
 		return jsonText(res)
 	})
+	if opts.Generator != nil {
+		srv.AddTool(tool("ask",
+			"Answer a question from the store end to end: a context is built within the budget from the user's persona memory, the workspace, the history session and any other sources; the model answers from it (in one generation or by Parallel-Distill-Refine); the evaluator checks context and answer and records the evaluation; and the exchange is written back to history, persona memory and workspace unless write_back is false. Returns JSON {answer, manifest_id, evaluation, write_back, pdr, usage}.",
+			[]mcpgo.ToolOption{
+				mcpgo.WithString("question", mcpgo.Required(), mcpgo.Description("The question.")),
+				mcpgo.WithString("user", mcpgo.Description("User whose persona memory informs (and learns from) the answer.")),
+				mcpgo.WithString("workspace", mcpgo.Description("Episodic workspace to draw on and update.")),
+				mcpgo.WithString("session", mcpgo.Description(`History session of the exchange (default "ask").`)),
+				mcpgo.WithInteger("budget", mcpgo.Description("Context budget in the model's tokens."), mcpgo.DefaultNumber(DefaultAskBudget), mcpgo.Min(1), mcpgo.Max(MaxBudget)),
+				mcpgo.WithArray("sources", mcpgo.Description("More context sources; each sets exactly one of glob, user, workspace, session, pin."), mcpgo.Items(map[string]any{"type": "object"})),
+				mcpgo.WithObject("pdr", mcpgo.Description("Parallel-Distill-Refine: {m, r, kappa, distill (summary|extractive)}.")),
+				mcpgo.WithInteger("max_tokens", mcpgo.Description("Tokens per generation (default 256)."), mcpgo.Min(1), mcpgo.Max(MaxAskTokens)),
+				mcpgo.WithNumber("temperature", mcpgo.Description("Sampling temperature (0: greedy)."), mcpgo.Min(0), mcpgo.Max(5)),
+				mcpgo.WithInteger("seed", mcpgo.Description("Sampling seed."), mcpgo.Min(0)),
+				mcpgo.WithBoolean("write_back", mcpgo.Description("Write the exchange back to history, memory and workspace."), mcpgo.DefaultBool(true)),
+			}, writing("Ask")), func(ctx context.Context, a mcp.Args) (string, error) {
+			var req AskRequest
+			if err := decodeArgs(a, &req); err != nil {
+				return "", err
+			}
+			res, err := s.ask(ctx, req)
+			if err != nil {
+				return "", err
+			}
+			return jsonText(res)
+		})
+	}
 	return nil
+}
+
+// decodeArgs decodes all of a tool's arguments strictly into v.
+func decodeArgs(a mcp.Args, v any) error {
+	b, err := json.Marshal(map[string]any(a))
+	if err != nil {
+		return invalidf("arguments: %v", err)
+	}
+	return decodeJSON(b, v)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/ctxfs/ctxfs/constructor"
 	"github.com/ctxfs/ctxfs/evaluator"
 	"github.com/ctxfs/ctxfs/fs"
+	"github.com/ctxfs/ctxfs/inference"
 	"github.com/ctxfs/ctxfs/memory"
 	"github.com/ctxfs/ctxfs/workspace"
 )
@@ -28,6 +29,11 @@ type Options struct {
 	Workspace   workspace.Options
 	Constructor constructor.Options
 	Evaluator   evaluator.Options
+	// Generator answers ask (tool and POST /v1/ask); nil leaves the tool
+	// out and the endpoint answers 501. Counter counts its model's tokens
+	// (nil: the constructor's counter, cl100k_base by default).
+	Generator inference.Generator
+	Counter   fs.TokenCounter
 	// MaxBody limits HTTP request bodies; zero means DefaultMaxBody.
 	MaxBody int64
 	// Logger; nil means slog.Default().
@@ -197,16 +203,8 @@ func (s *services) contextBuild(ctx context.Context, req constructor.Request) (*
 	if len(req.Sources) == 0 {
 		return nil, invalidf("sources must name at least one source")
 	}
-	for i, src := range req.Sources {
-		n := 0
-		for _, f := range []string{src.Glob, src.User, src.Workspace, src.Session, src.Pin} {
-			if f != "" {
-				n++
-			}
-		}
-		if n != 1 {
-			return nil, invalidf("sources[%d] must set exactly one of glob, user, workspace, session, pin", i)
-		}
+	if err := checkSources(req.Sources); err != nil {
+		return nil, err
 	}
 	if req.Session != "" {
 		if err := checkName("session", req.Session); err != nil {
@@ -214,6 +212,21 @@ func (s *services) contextBuild(ctx context.Context, req constructor.Request) (*
 		}
 	}
 	return s.cb.Build(ctx, req)
+}
+
+func checkSources(srcs []constructor.Source) error {
+	for i, src := range srcs {
+		n := 0
+		for _, f := range []string{src.Glob, src.User, src.Workspace, src.Session, src.Pin} {
+			if f != "" {
+				n++
+			}
+		}
+		if n != 1 {
+			return invalidf("sources[%d] must set exactly one of glob, user, workspace, session, pin", i)
+		}
+	}
+	return nil
 }
 
 func (s *services) contextEvaluate(ctx context.Context, req evaluator.Request) (*evaluator.Evaluation, error) {

@@ -16,7 +16,7 @@ func init() {
 			Logger:       a.logger(),
 			Version:      version,
 		})
-		if err := services.RegisterMCP(srv, env.fsys, services.Options{Logger: a.logger()}); err != nil {
+		if err := services.RegisterMCP(srv, env.fsys, a.serviceOptions()); err != nil {
 			a.logger().Error("mcp: service tools not added", "err", err)
 		}
 		// Open MCP event streams end at once rather than holding the drain.
