@@ -133,7 +133,7 @@ with the vocabulary of --synth-vocab if given.`,
 					return a.printJSON(r)
 				}
 				fmt.Fprintf(a.stdout, "model %s: dim %d, %d layers, %d heads (%d KV), %s weights, %d threads\n", model, m.Dim, m.Layers, m.Heads, m.KVHeads, m.Blocks[0].Q.Type, r.Threads)
-				fmt.Fprintf(a.stdout, "prefill of %d tokens: %.1f s\n", r.Context, r.PrefillSeconds)
+				fmt.Fprintf(a.stdout, "prefill of %d tokens: %.1f s; then %d tokens decoded each way, %d times alternately, fastest kept\n", r.Context, r.PrefillSeconds, r.Tokens, r.Repeat)
 				fmt.Fprintf(a.stdout, "decode, full cache (%d slots, %.1f MB):   %8.2f tokens/s\n", r.Context, float64(r.FullBytes)/1e6, r.FullTPS)
 				fmt.Fprintf(a.stdout, "decode, %s at %d+%d (%.1f MB):  %8.2f tokens/s\n", r.Policy, r.Budget, r.Slack, float64(r.CompressedBytes)/1e6, r.CompressedTPS)
 				fmt.Fprintf(a.stdout, "speedup %.2fx wall-clock, %.2fx in CPU time (%.2f -> %.2f tokens per CPU-second x threads; goal >= 3)\n", r.Speedup, r.CPUSpeedup, r.FullCPUTPS, r.CompressedCPUTPS)
@@ -178,6 +178,7 @@ with the vocabulary of --synth-vocab if given.`,
 	fl.BoolVar(&decode, "decode", false, "measure decode tokens/s at long context instead")
 	fl.IntVar(&do.Context, "context", 4096, "--decode: tokens of context prefilled")
 	fl.IntVar(&do.Tokens, "gen", 16, "--decode: tokens decoded each way")
+	fl.IntVar(&do.Repeat, "repeat", 3, "--decode: alternate full and compressed decoding this many times from the one prefill; report the fastest of each")
 	fl.StringVar(&synthShape, "synth", "", "--decode: write a random-weight model of this shape (15m, 42m, 110m, 1.1b)")
 	fl.StringVar(&synthType, "synth-type", "q8_0", "--decode --synth: weight type")
 	fl.StringVar(&synthVocab, "synth-vocab", "", "--decode --synth: GGUF file whose vocabulary (and its size) the model takes")

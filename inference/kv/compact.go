@@ -82,3 +82,32 @@ func (c *Cache) UsedBytes() int64 {
 	}
 	return n
 }
+
+// Clone returns a copy of the cache, with its capacity.
+func (c *Cache) Clone() *Cache {
+	d := &Cache{layers: make([]Layer, len(c.layers)), kvDim: c.kvDim, capacity: c.capacity}
+	d.CopyFrom(c)
+	return d
+}
+
+// CopyFrom makes c a copy of src (layers, row width and slots), reallocating
+// when the capacities differ. Benchmarks use it to return to a saved state.
+func (c *Cache) CopyFrom(src *Cache) {
+	c.kvDim, c.capacity = src.kvDim, src.capacity
+	if len(c.layers) != len(src.layers) {
+		c.layers = make([]Layer, len(src.layers))
+	}
+	for i := range src.layers {
+		s, l := &src.layers[i], &c.layers[i]
+		if len(l.k) != len(s.k) || cap(l.pos) != cap(s.pos) {
+			l.k = make([]float32, len(s.k))
+			l.v = make([]float32, len(s.v))
+			l.pos = make([]int32, 0, cap(s.pos))
+		}
+		n := s.Len()
+		copy(l.k, s.k[:n*s.kvDim])
+		copy(l.v, s.v[:n*s.kvDim])
+		l.pos = append(l.pos[:0], s.pos...)
+		l.kvDim = s.kvDim
+	}
+}

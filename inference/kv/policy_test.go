@@ -330,3 +330,26 @@ func TestSlackAmortizesEviction(t *testing.T) {
 		t.Fatalf("positions %v", got)
 	}
 }
+
+func TestCloneCopyFrom(t *testing.T) {
+	c := New(2, 2, 10)
+	for l := 0; l < 2; l++ {
+		if _, err := c.Layer(l).Append(0, []float32{1, 2, 3, 4}, []float32{5, 6, 7, 8}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saved := c.Clone()
+	if err := c.Layer(1).Keep([]int{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Shrink(3); err != nil {
+		t.Fatal(err)
+	}
+	c.CopyFrom(saved)
+	if c.Capacity() != 10 || c.Layer(1).Len() != 2 || c.Layer(1).Free() != 8 || c.Layer(1).Key(0)[1] != 2 || c.Layer(1).Value(1)[1] != 8 {
+		t.Fatalf("restored cache: capacity %d, layer 1 %v %v", c.Capacity(), c.Layer(1).Keys(), c.Layer(1).Values())
+	}
+	if err := saved.Layer(0).Keep([]int{0}); err != nil || c.Layer(0).Len() != 2 {
+		t.Fatal("the clone shares memory with the cache")
+	}
+}
