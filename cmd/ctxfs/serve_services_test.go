@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,7 @@ func TestServeServices(t *testing.T) {
 		{"malformed", alice.Token, "POST", "/v1/memory/alice/observe", `{"turns":`, 400, "invalid"},
 		{"root observes a workspace", root.Token, "POST", "/v1/workspace/w1/observe", `{"text":"On May 7, 2024 Alice Moreau met Bob Lee at Central Park."}`, 200, "000001"},
 		{"root queries it", root.Token, "GET", "/v1/workspace/w1/query?q=Where+did+Alice+Moreau+meet+Bob+Lee", "", 200, "Central Park"},
+		{"ask without --model", root.Token, "POST", "/v1/ask", `{"question":"Where does alice live?"}`, 501, "not_supported"},
 		{"root builds a context", root.Token, "POST", "/v1/context", `{"query":"Where does alice live?","budget":200,"sources":[{"user":"alice"}]}`, 200, "Lyon"},
 	}
 	for _, c := range cases {
@@ -108,5 +110,36 @@ func TestServeServices(t *testing.T) {
 		if !strings.Contains(out, `"name":"`+name+`"`) {
 			t.Errorf("ctxfs mcp tools/list lacks %s: %.500s", name, out)
 		}
+	}
+}
+
+// TestServeServicesAsk: with --model, POST /v1/ask answers end to end and
+// the MCP door lists the ask tool.
+func TestServeServicesAsk(t *testing.T) {
+	model := filepath.Join(sharedTestdata(t), "models", "stories260K", "stories260K.gguf")
+	data := t.TempDir()
+	var root struct{ Token string }
+	json.Unmarshal([]byte(mustRun(t, data, nil, "principal", "add", "root", "--admin", "--json")), &root)
+	addr := freeAddr(t)
+	startDaemon(t, data, "serving", "serve", "--addr", addr, "--model", model)
+	mustRun(t, data, []byte("# Park\nLily went to the park with her dog Max.\n"), "put", "/notes/park.md")
+
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/ask", strings.NewReader(`{"question":"Where did Lily go?","user":"lily","budget":150,"max_tokens":8,"sources":[{"glob":"/notes/**"}]}`))
+	req.Header.Set("Authorization", "Bearer "+root.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Answer     string          `json:"answer"`
+		ManifestID string          `json:"manifest_id"`
+		Evaluation json.RawMessage `json:"evaluation"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != 200 || res.ManifestID == "" || len(res.Evaluation) == 0 {
+		t.Fatalf("POST /v1/ask: %d %+v %v", resp.StatusCode, res, err)
+	}
+	if got := mustRun(t, data, nil, "ls", "/history/ask"); strings.TrimSpace(got) == "" {
+		t.Errorf("the exchange left nothing in /history/ask")
 	}
 }
