@@ -14,9 +14,13 @@
 // # Scoring
 //
 // Units are scored with BM25 over content terms (Porter stems, stopwords
-// out), after one round of pseudo-relevance feedback that adds the top
-// hits' most telling words (the conversation's own vocabulary for what the
-// question asks). Cues raise a unit's score: it is said by the person the
+// out). The query is expanded from the sources' own vocabulary: words
+// sharing a long stem with a query word, each query word's closest
+// companions (co-occurrence in the same or an adjacent unit), and one
+// round of pseudo-relevance feedback that adds the top hits' most telling
+// words. Units that say more (more distinct content words) get a small
+// importance prior against BM25's length normalisation. Cues raise a
+// unit's score: it is said by the person the
 // question names, it contains the question's names, places or numbers, or
 // it has a date or a relative time when the question asks when. A unit
 // next to a strong hit gets a share of its score, since the question before
