@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ctxfs/ctxfs/auth"
@@ -71,6 +72,10 @@ type System struct {
 
 	opts Options
 	log  *slog.Logger
+
+	// indexed is a change-log sequence the store's index is known to have
+	// applied, so a search can tell cheaply that it need not catch up.
+	indexed atomic.Uint64
 
 	// mu guards the indexes and the host mounts.
 	mu       sync.Mutex
@@ -223,6 +228,12 @@ func (s *System) storeIndex(ctx context.Context) (*index.Index, error) {
 	return idx, nil
 }
 
+// FollowDelay is how long Follow lets writes gather after a change before
+// it indexes them: one bleve batch per burst instead of one per write, so
+// a busy server builds few, larger segments and bleve spends its time
+// searching rather than merging. Search lags the store by about this much.
+const FollowDelay = 100 * time.Millisecond
+
 // Follow keeps the store's index up to date with the change log until ctx
 // is done (for long-running processes).
 func (s *System) Follow(ctx context.Context) error {
@@ -230,7 +241,44 @@ func (s *System) Follow(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return idx.Follow(ctx)
+	changed := s.Store.Notify(ctx)
+	for {
+		last, err := s.Store.LastSeq(ctx)
+		if err == nil {
+			err = idx.CatchUp(ctx)
+		}
+		if err == nil {
+			s.noteIndexed(last)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, fs.ErrClosed) {
+				return err
+			}
+			s.log.Error("search index: catching up with the change log", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(5 * time.Second):
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-changed:
+			if !ok {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(FollowDelay):
+		}
+	}
 }
 
 func (s *System) hostIndex(ctx context.Context, h *hostMount, rebuild bool) (*index.Index, error) {
@@ -412,7 +460,16 @@ func (se searcher) Search(ctx context.Context, q fs.Query) ([]fs.Hit, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Read your writes: a search sees every write acknowledged before it,
+	// even when the follower has not indexed it yet.
+	if err := s.catchUpIfBehind(ctx, parts[0].idx); err != nil {
+		return nil, err
+	}
 	var hits []fs.Hit
+	var mounted []fs.MountPoint
+	if s.NS != nil {
+		mounted = s.NS.Mounts()
+	}
 	for _, p := range parts {
 		sub := q
 		sub.Limit = limit
@@ -429,7 +486,7 @@ func (se searcher) Search(ctx context.Context, q fs.Query) ([]fs.Hit, error) {
 		}
 		for _, h := range hs {
 			h.Path = h.Path.Under(p.at)
-			if p.at.IsRoot() && s.NS != nil && shadowed(s.NS, h.Path) {
+			if p.at.IsRoot() && shadowed(mounted, h.Path) {
 				continue // store content hidden under a mount point
 			}
 			hits = append(hits, h)
@@ -442,8 +499,42 @@ func (se searcher) Search(ctx context.Context, q fs.Query) ([]fs.Hit, error) {
 	return hits, nil
 }
 
-func shadowed(ns *fs.Namespace, p fs.Path) bool {
-	for _, m := range ns.Mounts() {
+// catchUpIfBehind brings idx up to the store's last change if it lags.
+// The common case costs one read transaction of the store.
+func (s *System) catchUpIfBehind(ctx context.Context, idx *index.Index) error {
+	last, err := s.Store.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	if last <= s.indexed.Load() {
+		return nil
+	}
+	applied, err := idx.Applied()
+	if err != nil {
+		return err
+	}
+	if applied < last {
+		if err := idx.CatchUp(ctx); err != nil {
+			return err
+		}
+		applied = last
+	}
+	s.noteIndexed(applied)
+	return nil
+}
+
+// noteIndexed records that the index has applied the log up to seq.
+func (s *System) noteIndexed(seq uint64) {
+	for {
+		cur := s.indexed.Load()
+		if seq <= cur || s.indexed.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}
+
+func shadowed(mounted []fs.MountPoint, p fs.Path) bool {
+	for _, m := range mounted {
 		if p.Within(m.At) {
 			return true
 		}
