@@ -115,7 +115,9 @@
 // copying only the bytes asked for, so it keeps reading the version it
 // opened while the file is overwritten; if that version is pruned or the
 // file removed meanwhile, reads of a chunked version fail with
-// fs.ErrNotExist (small inline content is held by the File itself).
+// fs.ErrNotExist. Small files are held by the File itself: inline content,
+// and a one-chunk file of at most 64 KiB, which Open reads in its own
+// transaction so that later reads need none.
 //
 // No bbolt-owned bytes escape a transaction: decoders copy, and user
 // callbacks never run inside a read transaction (a read transaction held

@@ -169,6 +169,10 @@ func (s *Store) OpenVersion(ctx context.Context, p fs.Path, v int64) (fs.File, e
 	return s.open(ctx, "open", p, v)
 }
 
+// eagerReadMax is the largest one-chunk file whose content Open reads in
+// its own transaction rather than on the first read.
+const eagerReadMax = 64 << 10
+
 func (s *Store) open(ctx context.Context, op string, p fs.Path, want int64) (fs.File, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fs.Wrap(op, p, err)
@@ -204,6 +208,16 @@ func (s *Store) open(ctx context.Context, op string, p fs.Path, want int64) (fs.
 		info.Version, info.Size, info.Tokens = v, ver.Size, int(ver.Tokens)
 		info.Modified, info.Author, info.Meta = fromNanos(ver.Time), ver.Author, cloneMeta(ver.Meta)
 		f = &file{s: s, info: info, csize: ver.ChunkSize, chunks: ver.Chunks, inline: ver.Inline}
+		// A small file's one chunk is read now, in this transaction:
+		// every later read then needs none (search snippets, FUSE opens
+		// and `cat` of small files are most opens).
+		if len(ver.Chunks) == 1 && ver.Size <= eagerReadMax {
+			data := t.chunks.Get(u64(ver.Chunks[0].ID))
+			if data == nil || int64(len(data)) < ver.Size {
+				return fmt.Errorf("%w: store: chunk of %s missing", fs.ErrInvalid, p)
+			}
+			f.inline, f.chunks = bytes.Clone(data[:ver.Size]), nil
+		}
 		return nil
 	})
 	if err != nil {

@@ -591,7 +591,7 @@ func TestConcurrentOldVersions(t *testing.T) {
 
 func TestOpenFileAfterRemove(t *testing.T) {
 	s := newStore(t, store.Options{NoSync: true})
-	put(t, s, "/gone", randBytes(5, 5000)) // chunked: small files are held inline by the File
+	put(t, s, "/gone", randBytes(5, 100_000)) // past the size Open reads eagerly: the File reads chunks later
 	f, err := s.Open(ctx, p("/gone"))
 	if err != nil {
 		t.Fatal(err)
