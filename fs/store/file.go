@@ -66,7 +66,7 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 		for n < len(want) {
 			pos := off + int64(n)
 			i := pos / f.csize
-			data := t.chunks.Get(u64(f.chunks[i].ID))
+			data := t.bucket(&t.chunks, bktChunks).Get(u64(f.chunks[i].ID))
 			if data == nil {
 				return fmt.Errorf("%w: version %d was pruned or removed", fs.ErrNotExist, f.info.Version)
 			}

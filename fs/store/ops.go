@@ -108,7 +108,7 @@ func (s *Store) listDir(t *txn, p fs.Path, id uint64) ([]*fs.Info, error) {
 	// Counting first (a cursor walk without decoding) lets every slice be
 	// allocated once at its final size.
 	count := 0
-	c := t.nodes.Cursor()
+	c := t.bucket(&t.nodes, bktNodes).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		count++
 	}
@@ -193,7 +193,7 @@ func (s *Store) open(ctx context.Context, op string, p fs.Path, want int64) (fs.
 		if want != 0 {
 			v = want
 		}
-		raw := t.versions.Get(versionKey(n.ID, v))
+		raw := t.bucket(&t.versions, bktVersions).Get(versionKey(n.ID, v))
 		if raw == nil {
 			if want != 0 {
 				return fmt.Errorf("%w: version %d of %s (not written or pruned)", fs.ErrNotExist, want, p)
@@ -212,7 +212,7 @@ func (s *Store) open(ctx context.Context, op string, p fs.Path, want int64) (fs.
 		// every later read then needs none (search snippets, FUSE opens
 		// and `cat` of small files are most opens).
 		if len(ver.Chunks) == 1 && ver.Size <= eagerReadMax {
-			data := t.chunks.Get(u64(ver.Chunks[0].ID))
+			data := t.bucket(&t.chunks, bktChunks).Get(u64(ver.Chunks[0].ID))
 			if data == nil || int64(len(data)) < ver.Size {
 				return fmt.Errorf("%w: store: chunk of %s missing", fs.ErrInvalid, p)
 			}
@@ -314,7 +314,7 @@ func (s *Store) Log(ctx context.Context, p fs.Path) ([]fs.Version, error) {
 			return fs.ErrIsDir
 		}
 		prefix := u64(n.ID)
-		c := t.versions.Cursor()
+		c := t.bucket(&t.versions, bktVersions).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			if len(k) != 16 {
 				return errCorrupt
@@ -474,7 +474,7 @@ func (s *Store) Changes(ctx context.Context, since uint64, fn func(fs.Event) err
 		}
 		var evs []fs.Event
 		err := s.view(func(t *txn) error {
-			c := t.log.Cursor()
+			c := t.bucket(&t.log, bktLog).Cursor()
 			for k, v := c.Seek(u64(since + 1)); k != nil && len(evs) < page; k, v = c.Next() {
 				if len(k) != 8 {
 					return errCorrupt
@@ -509,7 +509,7 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	}
 	var seq uint64
 	err := s.view(func(t *txn) error {
-		seq = t.log.Sequence()
+		seq = t.bucket(&t.log, bktLog).Sequence()
 		return nil
 	})
 	return seq, err

@@ -63,7 +63,7 @@ func (s *Store) Prune(ctx context.Context, keep int) (PruneStats, error) {
 // from. Counts are added to st only by the caller's committed transaction;
 // a failed transaction returns an error, and Prune stops.
 func (t *txn) pruneSome(from []byte, keep int, st *PruneStats) ([]byte, bool, error) {
-	c := t.versions.Cursor()
+	c := t.bucket(&t.versions, bktVersions).Cursor()
 	var k []byte
 	if from == nil {
 		k, _ = c.First()
@@ -100,14 +100,14 @@ func (t *txn) pruneSome(from []byte, keep int, st *PruneStats) ([]byte, bool, er
 		old := f.keys[:len(f.keys)-keep]
 		var refs []chunkRef
 		for _, key := range old {
-			v, err := decodeVersion(t.versions.Get(key), true)
+			v, err := decodeVersion(t.bucket(&t.versions, bktVersions).Get(key), true)
 			if err != nil {
 				return nil, false, err
 			}
 			refs = append(refs, v.Chunks...)
 		}
 		for _, key := range old {
-			t.del(t.versions, key)
+			t.del(t.bucket(&t.versions, bktVersions), key)
 		}
 		n, b := t.dropChunks(refs)
 		local.Files++

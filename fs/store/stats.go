@@ -17,10 +17,10 @@ type Stats struct {
 func (s *Store) Stats(ctx context.Context) Stats {
 	var st Stats
 	s.view(func(t *txn) error {
-		st.Nodes = t.nodes.Stats().KeyN
-		st.Versions = t.versions.Stats().KeyN
-		st.Chunks = t.chunks.Stats().KeyN
-		st.Events = t.log.Sequence()
+		st.Nodes = t.bucket(&t.nodes, bktNodes).Stats().KeyN
+		st.Versions = t.bucket(&t.versions, bktVersions).Stats().KeyN
+		st.Chunks = t.bucket(&t.chunks, bktChunks).Stats().KeyN
+		st.Events = t.bucket(&t.log, bktLog).Sequence()
 		st.FileSize = t.tx.Size()
 		return nil
 	})

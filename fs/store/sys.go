@@ -34,7 +34,7 @@ func (s *Store) SysGet(ctx context.Context, bucket, key string) ([]byte, error) 
 	}
 	var out []byte
 	err := s.view(func(t *txn) error {
-		b := t.sys.Bucket([]byte(bucket))
+		b := t.bucket(&t.sys, bktSys).Bucket([]byte(bucket))
 		if b == nil {
 			return fmt.Errorf("%w: system key %s/%s", fs.ErrNotExist, bucket, key)
 		}
@@ -63,7 +63,7 @@ func (s *Store) SysPut(ctx context.Context, bucket, key string, value []byte) er
 	return s.update(ctx, func(t *txn) error {
 		// Creating the bucket is a change; it cannot fail on its own once
 		// the name is non-empty, so the check-first rule holds.
-		b, err := t.sys.CreateBucketIfNotExists([]byte(bucket))
+		b, err := t.bucket(&t.sys, bktSys).CreateBucketIfNotExists([]byte(bucket))
 		if err != nil {
 			t.err = err
 			return err
@@ -78,7 +78,7 @@ func (s *Store) SysDelete(ctx context.Context, bucket, key string) error {
 		return err
 	}
 	return s.update(ctx, func(t *txn) error {
-		b := t.sys.Bucket([]byte(bucket))
+		b := t.bucket(&t.sys, bktSys).Bucket([]byte(bucket))
 		if b == nil {
 			return nil
 		}
@@ -94,7 +94,7 @@ func (s *Store) SysList(ctx context.Context, bucket string) ([]KV, error) {
 	}
 	var out []KV
 	err := s.view(func(t *txn) error {
-		b := t.sys.Bucket([]byte(bucket))
+		b := t.bucket(&t.sys, bktSys).Bucket([]byte(bucket))
 		if b == nil {
 			return nil
 		}

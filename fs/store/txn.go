@@ -18,8 +18,10 @@ import (
 // put and del, which record a bbolt failure in err; after one, the whole
 // transaction must be rolled back.
 type txn struct {
-	s        *Store
-	tx       *bolt.Tx
+	s  *Store
+	tx *bolt.Tx
+	// The buckets, looked up on first use: most transactions touch two or
+	// three of them, and each lookup is a search of the root bucket.
 	nodes    *bolt.Bucket
 	versions *bolt.Bucket
 	chunks   *bolt.Bucket
@@ -34,17 +36,19 @@ type txn struct {
 
 func (s *Store) newTxn(tx *bolt.Tx, author string) *txn {
 	return &txn{
-		s:        s,
-		tx:       tx,
-		nodes:    tx.Bucket(bktNodes),
-		versions: tx.Bucket(bktVersions),
-		chunks:   tx.Bucket(bktChunks),
-		chunkIdx: tx.Bucket(bktChunkIdx),
-		log:      tx.Bucket(bktLog),
-		sys:      tx.Bucket(bktSys),
-		author:   author,
-		now:      s.now(),
+		s:      s,
+		tx:     tx,
+		author: author,
+		now:    s.now(),
 	}
+}
+
+// bucket returns the bucket *p caches, looking it up by name on first use.
+func (t *txn) bucket(p **bolt.Bucket, name []byte) *bolt.Bucket {
+	if *p == nil {
+		*p = t.tx.Bucket(name)
+	}
+	return *p
 }
 
 func (t *txn) put(b *bolt.Bucket, k, v []byte) error {
@@ -71,7 +75,7 @@ func (t *txn) nextID() uint64 {
 	if t.err != nil {
 		return 0
 	}
-	id, err := t.nodes.NextSequence()
+	id, err := t.bucket(&t.nodes, bktNodes).NextSequence()
 	if err != nil {
 		t.err = fmt.Errorf("store: next id: %w", err)
 	}
@@ -83,14 +87,14 @@ func (t *txn) appendEvent(ev *event) {
 	if t.err != nil {
 		return
 	}
-	seq, err := t.log.NextSequence()
+	seq, err := t.bucket(&t.log, bktLog).NextSequence()
 	if err != nil {
 		t.err = fmt.Errorf("store: log sequence: %w", err)
 		return
 	}
 	ev.Time = t.now
 	ev.Author = t.author
-	if t.put(t.log, u64(seq), encodeEvent(ev)) == nil {
+	if t.put(t.bucket(&t.log, bktLog), u64(seq), encodeEvent(ev)) == nil {
 		t.events++
 	}
 }
@@ -103,7 +107,7 @@ func (t *txn) lookupDir(dir fs.Path) (uint64, []string, error) {
 	id := rootID
 	elems := dir.Elems()
 	for i, e := range elems {
-		v := t.nodes.Get(nodeKey(id, e))
+		v := t.bucket(&t.nodes, bktNodes).Get(nodeKey(id, e))
 		if v == nil {
 			return id, elems[i:], nil
 		}
@@ -128,7 +132,7 @@ func (t *txn) get(p fs.Path) (uint64, *node, error) {
 	if len(missing) > 0 {
 		return 0, nil, fs.ErrNotExist
 	}
-	v := t.nodes.Get(nodeKey(parent, p.Base()))
+	v := t.bucket(&t.nodes, bktNodes).Get(nodeKey(parent, p.Base()))
 	if v == nil {
 		return parent, nil, fs.ErrNotExist
 	}
@@ -142,7 +146,7 @@ func (t *txn) mkdirs(id uint64, at fs.Path, missing []string) uint64 {
 	for _, name := range missing {
 		child := t.nextID()
 		n := &node{Kind: fs.KindDir, ID: child, Created: t.now, Modified: t.now, Author: t.author}
-		t.put(t.nodes, nodeKey(id, name), encodeNode(n))
+		t.put(t.bucket(&t.nodes, bktNodes), nodeKey(id, name), encodeNode(n))
 		at = at.Child(name)
 		t.appendEvent(&event{Op: fs.OpMkdir, Kind: fs.KindDir, Path: string(at)})
 		id = child
@@ -161,7 +165,7 @@ func ancestorOf(dir fs.Path, missing []string) fs.Path {
 // hasChildren reports whether directory id has entries.
 func (t *txn) hasChildren(id uint64) bool {
 	prefix := u64(id)
-	k, _ := t.nodes.Cursor().Seek(prefix)
+	k, _ := t.bucket(&t.nodes, bktNodes).Cursor().Seek(prefix)
 	return k != nil && bytes.HasPrefix(k, prefix)
 }
 
@@ -191,14 +195,14 @@ func (t *txn) addChunks(hashes [][hashLen]byte, data [][]byte) []chunkRef {
 			return nil
 		}
 		refs[i].Hash = h
-		if v := t.chunkIdx.Get(h[:]); v != nil {
+		if v := t.bucket(&t.chunkIdx, bktChunkIdx).Get(h[:]); v != nil {
 			id, n, err := decodeIdx(v)
 			if err != nil {
 				t.err = err
 				return nil
 			}
 			refs[i].ID = id
-			t.put(t.chunkIdx, h[:], encodeIdx(id, n+1))
+			t.put(t.bucket(&t.chunkIdx, bktChunkIdx), h[:], encodeIdx(id, n+1))
 			continue
 		}
 		if data == nil {
@@ -206,14 +210,14 @@ func (t *txn) addChunks(hashes [][hashLen]byte, data [][]byte) []chunkRef {
 			t.err = fmt.Errorf("%w: store: chunk %x missing", fs.ErrInvalid, h)
 			return nil
 		}
-		id, err := t.chunks.NextSequence()
+		id, err := t.bucket(&t.chunks, bktChunks).NextSequence()
 		if err != nil {
 			t.err = fmt.Errorf("store: chunk id: %w", err)
 			return nil
 		}
 		refs[i].ID = id
-		t.put(t.chunks, u64(id), data[i])
-		t.put(t.chunkIdx, h[:], encodeIdx(id, 1))
+		t.put(t.bucket(&t.chunks, bktChunks), u64(id), data[i])
+		t.put(t.bucket(&t.chunkIdx, bktChunkIdx), h[:], encodeIdx(id, 1))
 	}
 	return refs
 }
@@ -253,7 +257,7 @@ func (t *txn) dropChunks(refs []chunkRef) (int, int64) {
 		if t.err != nil {
 			break
 		}
-		v := t.chunkIdx.Get(r.Hash[:])
+		v := t.bucket(&t.chunkIdx, bktChunkIdx).Get(r.Hash[:])
 		if v == nil {
 			continue // already gone: nothing to release
 		}
@@ -263,14 +267,14 @@ func (t *txn) dropChunks(refs []chunkRef) (int, int64) {
 			break
 		}
 		if n > 1 {
-			t.put(t.chunkIdx, r.Hash[:], encodeIdx(id, n-1))
+			t.put(t.bucket(&t.chunkIdx, bktChunkIdx), r.Hash[:], encodeIdx(id, n-1))
 			continue
 		}
 		key := u64(id)
-		freed += int64(len(t.chunks.Get(key)))
+		freed += int64(len(t.bucket(&t.chunks, bktChunks).Get(key)))
 		chunks++
-		t.del(t.chunkIdx, r.Hash[:])
-		t.del(t.chunks, key)
+		t.del(t.bucket(&t.chunkIdx, bktChunkIdx), r.Hash[:])
+		t.del(t.bucket(&t.chunks, bktChunks), key)
 	}
 	return chunks, freed
 }
@@ -280,7 +284,7 @@ func (t *txn) deleteHistory(id uint64) error {
 	prefix := u64(id)
 	var keys [][]byte
 	var refs []chunkRef
-	c := t.versions.Cursor()
+	c := t.bucket(&t.versions, bktVersions).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		ver, err := decodeVersion(v, true)
 		if err != nil {
@@ -290,7 +294,7 @@ func (t *txn) deleteHistory(id uint64) error {
 		refs = append(refs, ver.Chunks...)
 	}
 	for _, k := range keys {
-		t.del(t.versions, k)
+		t.del(t.bucket(&t.versions, bktVersions), k)
 	}
 	t.dropChunks(refs)
 	return t.err
@@ -306,7 +310,7 @@ func (t *txn) deleteTree(id uint64) error {
 		prefix := u64(dir)
 		var keys [][]byte
 		var files []uint64
-		c := t.nodes.Cursor()
+		c := t.bucket(&t.nodes, bktNodes).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			kind, cid, err := decodeNodeHead(v)
 			if err != nil {
@@ -320,7 +324,7 @@ func (t *txn) deleteTree(id uint64) error {
 			}
 		}
 		for _, k := range keys {
-			t.del(t.nodes, k)
+			t.del(t.bucket(&t.nodes, bktNodes), k)
 		}
 		for _, f := range files {
 			if err := t.deleteHistory(f); err != nil {
@@ -343,7 +347,7 @@ func (t *txn) write(p fs.Path, c *content, opts fs.WriteOptions) (*fs.Info, erro
 	var cur *node
 	key := nodeKey(parent, p.Base())
 	if len(missing) == 0 {
-		if v := t.nodes.Get(key); v != nil {
+		if v := t.bucket(&t.nodes, bktNodes).Get(key); v != nil {
 			if cur, err = decodeNode(v); err != nil {
 				return nil, err
 			}
@@ -381,7 +385,7 @@ func (t *txn) write(p fs.Path, c *content, opts fs.WriteOptions) (*fs.Info, erro
 	n.Size, n.Tokens, n.Modified, n.Author = c.size, c.tokens, t.now, t.author
 	refs := t.addChunks(c.hashes, c.chunks)
 	t.putVersion(n, c.csize, refs, c.inline)
-	t.put(t.nodes, key, encodeNode(n))
+	t.put(t.bucket(&t.nodes, bktNodes), key, encodeNode(n))
 	t.appendEvent(&event{Op: fs.OpWrite, Kind: fs.KindFile, Path: string(p), Version: n.Version})
 	if t.err != nil {
 		return nil, t.err
@@ -397,7 +401,7 @@ func (t *txn) putVersion(n *node, csize int64, refs []chunkRef, inline []byte) {
 	if len(refs) == 0 {
 		v.ChunkSize = 0
 	}
-	t.put(t.versions, versionKey(n.ID, n.Version), encodeVersion(v))
+	t.put(t.bucket(&t.versions, bktVersions), versionKey(n.ID, n.Version), encodeVersion(v))
 }
 
 // setMeta makes a new version of file p with the same content and changed
@@ -413,7 +417,7 @@ func (t *txn) setMeta(p fs.Path, changes map[string]*string) (*fs.Info, error) {
 	if n.Kind == fs.KindDir {
 		return nil, fs.ErrIsDir
 	}
-	raw := t.versions.Get(versionKey(n.ID, n.Version))
+	raw := t.bucket(&t.versions, bktVersions).Get(versionKey(n.ID, n.Version))
 	if raw == nil {
 		return nil, fmt.Errorf("%w: store: current version of %s missing", fs.ErrInvalid, p)
 	}
@@ -439,7 +443,7 @@ func (t *txn) setMeta(p fs.Path, changes map[string]*string) (*fs.Info, error) {
 	n.Modified, n.Author, n.Meta = t.now, t.author, meta
 	t.addRefs(cur.Chunks)
 	t.putVersion(n, cur.ChunkSize, cur.Chunks, cur.Inline)
-	t.put(t.nodes, nodeKey(parent, p.Base()), encodeNode(n))
+	t.put(t.bucket(&t.nodes, bktNodes), nodeKey(parent, p.Base()), encodeNode(n))
 	// A new version, like any write: watchers and the index treat it so.
 	t.appendEvent(&event{Op: fs.OpWrite, Kind: fs.KindFile, Path: string(p), Version: n.Version})
 	if t.err != nil {
@@ -458,7 +462,7 @@ func (t *txn) mkdir(p fs.Path) error {
 		return err
 	}
 	if len(missing) == 0 {
-		if v := t.nodes.Get(nodeKey(parent, p.Base())); v != nil {
+		if v := t.bucket(&t.nodes, bktNodes).Get(nodeKey(parent, p.Base())); v != nil {
 			k, _, err := decodeNodeHead(v)
 			if err != nil {
 				return err
@@ -485,7 +489,7 @@ func (t *txn) remove(p fs.Path, recursive bool) error {
 	if n.Kind == fs.KindDir && !recursive && t.hasChildren(n.ID) {
 		return fs.ErrNotEmpty
 	}
-	t.del(t.nodes, nodeKey(parent, p.Base()))
+	t.del(t.bucket(&t.nodes, bktNodes), nodeKey(parent, p.Base()))
 	if n.Kind == fs.KindDir {
 		err = t.deleteTree(n.ID)
 	} else {
@@ -525,7 +529,7 @@ func (t *txn) rename(src, dst fs.Path) error {
 	}
 	dkey := nodeKey(dparent, dst.Base())
 	var dn *node
-	if v := t.nodes.Get(dkey); v != nil {
+	if v := t.bucket(&t.nodes, bktNodes).Get(dkey); v != nil {
 		if dn, err = decodeNode(v); err != nil {
 			return err
 		}
@@ -549,8 +553,8 @@ func (t *txn) rename(src, dst fs.Path) error {
 	}
 	// The node keeps its id, so a directory's children and a file's
 	// history move with it for free.
-	t.del(t.nodes, nodeKey(sparent, src.Base()))
-	t.put(t.nodes, dkey, encodeNode(sn))
+	t.del(t.bucket(&t.nodes, bktNodes), nodeKey(sparent, src.Base()))
+	t.put(t.bucket(&t.nodes, bktNodes), dkey, encodeNode(sn))
 	t.appendEvent(&event{Op: fs.OpRename, Kind: sn.Kind, Path: string(src), Dest: string(dst)})
 	return t.err
 }
