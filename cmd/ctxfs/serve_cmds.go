@@ -128,6 +128,8 @@ SIGINT or SIGTERM drains requests, unmounts and closes the store.`,
 	f.StringSlice("exec-blocked", nil, "AFS node actions refused by name (config exec.blocked)")
 	f.String("model", "", "serve this GGUF model on the OpenAI-compatible /v1/models, /v1/completions, /v1/chat/completions")
 	f.Bool("in-memory", false, "with --model: read the weights into memory instead of mapping the file")
+	f.String("kv-policy", "", "with --model: KV-cache policy full, streaming, h2o, snapkv or pyramidkv (config kv.policy)")
+	f.Int("kv-budget", 0, "with --model: KV-cache slots per layer kept by --kv-policy (config kv.budget)")
 	return c
 }
 

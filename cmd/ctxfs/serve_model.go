@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/ctxfs/ctxfs/inference"
+	"github.com/ctxfs/ctxfs/inference/kv"
+	"github.com/ctxfs/ctxfs/inference/kv/kvbench"
 	"github.com/ctxfs/ctxfs/inference/openai"
 )
 
@@ -39,7 +41,24 @@ func (a *app) openModel() error {
 	if path == "" {
 		return nil
 	}
-	e, err := inference.Open(path, a.cfg.GetBool("in-memory"), inference.EngineOptions{})
+	opts := inference.EngineOptions{}
+	policy := a.cfg.GetString("kv-policy")
+	if policy == "" {
+		policy = a.cfg.GetString("kv.policy")
+	}
+	budget := a.cfg.GetInt("kv-budget")
+	if budget == 0 {
+		budget = a.cfg.GetInt("kv.budget")
+	}
+	if policy != "" && policy != kv.PolicyFull {
+		cfg := kv.Config{Policy: policy, Budget: budget}
+		// Refuse a bad policy name or budget at start, not at the first request.
+		if _, err := kv.NewPolicy(cfg, kv.Geometry{Layers: 1, Heads: 1, KVHeads: 1, HeadDim: 1, Capacity: 1}); err != nil {
+			return usageError{err}
+		}
+		opts.Backend = kvbench.Backend(cfg)
+	}
+	e, err := inference.Open(path, a.cfg.GetBool("in-memory"), opts)
 	if err != nil {
 		return err
 	}

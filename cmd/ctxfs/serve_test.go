@@ -238,8 +238,13 @@ func TestServeModel(t *testing.T) {
 	data := t.TempDir()
 	var tok struct{ Token string }
 	json.Unmarshal([]byte(mustRun(t, data, nil, "principal", "add", "bot", "--json")), &tok)
+	if r := runCLI(t, data, nil, "serve", "--addr", freeAddr(t), "--model", model, "--kv-policy", "bogus"); r.code != 2 || !strings.Contains(r.stderr, "unknown policy") {
+		t.Fatalf("serve with a bad --kv-policy: %+v", r)
+	}
 	addr := freeAddr(t)
-	startDaemon(t, data, "serving", "serve", "--addr", addr, "--model", model)
+	// A compressed cache whose budget exceeds the sequence is exact, so the
+	// greedy completion below must still match the reference.
+	startDaemon(t, data, "serving", "serve", "--addr", addr, "--model", model, "--kv-policy", "snapkv", "--kv-budget", "64")
 	post := func(token string) (int, string) {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/completions", strings.NewReader(`{"prompt":"Once upon a time","max_tokens":16,"temperature":0}`))
 		if token != "" {
