@@ -102,9 +102,9 @@ func (l LLM) Extract(ctx context.Context, turns []Turn) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := jsonObject(resp.Text)
+	obj, err := inference.JSONObject(resp.Text)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", fs.ErrInvalid, err)
 	}
 	var ans llmAnswer
 	dec := json.NewDecoder(bytes.NewReader(obj))
@@ -142,34 +142,4 @@ func roleName(r string) string {
 		return "user"
 	}
 	return sanitize(strings.ToLower(r))
-}
-
-// jsonObject returns the first balanced JSON object in s (models wrap
-// answers in prose or code fences).
-func jsonObject(s string) ([]byte, error) {
-	start := strings.IndexByte(s, '{')
-	if start < 0 {
-		return nil, fmt.Errorf("%w: no JSON object in the model's answer", fs.ErrInvalid)
-	}
-	depth, inStr, esc := 0, false, false
-	for i := start; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '{':
-			depth++
-		case c == '}':
-			depth--
-			if depth == 0 {
-				return []byte(s[start : i+1]), nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("%w: unterminated JSON object in the model's answer", fs.ErrInvalid)
 }

@@ -89,9 +89,9 @@ func (l LLM) Operate(ctx context.Context, obs Observation) (*Structure, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := jsonObject(resp.Text)
+	obj, err := inference.JSONObject(resp.Text)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", fs.ErrInvalid, err)
 	}
 	var st Structure
 	dec := json.NewDecoder(bytes.NewReader(obj))
@@ -145,33 +145,4 @@ func (l LLM) Operate(ctx context.Context, obs Observation) (*Structure, error) {
 		st.Events = []Event{}
 	}
 	return &st, nil
-}
-
-// jsonObject returns the first balanced JSON object in s.
-func jsonObject(s string) ([]byte, error) {
-	start := strings.IndexByte(s, '{')
-	if start < 0 {
-		return nil, fmt.Errorf("%w: %v", fs.ErrInvalid, errNoJSON)
-	}
-	depth, inStr, esc := 0, false, false
-	for i := start; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '{':
-			depth++
-		case c == '}':
-			depth--
-			if depth == 0 {
-				return []byte(s[start : i+1]), nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("%w: unterminated JSON object in the model's answer", fs.ErrInvalid)
 }

@@ -2,7 +2,6 @@ package workspace
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -459,9 +458,6 @@ func stateAfter(ws []word, i int) string {
 
 // dayOf parses when into a day for ordering; ok is false for unknown times.
 func dayOf(when string) (time.Time, bool) { return parseDay(when) }
-
-// errNoJSON is returned by the LLM operator when the model's answer holds no JSON object.
-var errNoJSON = errors.New("no JSON object in the model's answer")
 
 var reSpeaker = regexp.MustCompile(`^(\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'-]*)?): `)
 
