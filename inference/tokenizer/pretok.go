@@ -214,30 +214,7 @@ func splitLlama3(maxDigits int) stage {
 				continue
 			}
 			// \s*[\r\n]+ | \s+(?!\S) | \s+
-			p, last, count, lastNL := pos, pos, 0, -1
-			for p < end {
-				r2, w := runeAt(s, p, end)
-				if class(r2)&clSpace == 0 {
-					break
-				}
-				if r2 == '\r' || r2 == '\n' {
-					lastNL = p + 1
-				}
-				last = p
-				p += w
-				count++
-			}
-			switch {
-			case lastNL >= 0:
-				pos = lastNL
-			case count > 1 && p < end:
-				pos = last
-			case count > 0:
-				pos = p
-			default:
-				pos += n
-			}
-			dst = append(dst, pos)
+			pos, dst = spaces(s, pos, end, n, dst)
 		}
 		return dst
 	}
@@ -540,30 +517,7 @@ func splitTekken(s string, start, end int, dst []int) []int {
 			dst = append(dst, pos)
 			continue
 		}
-		p, last, count, lastNL := pos, pos, 0, -1
-		for p < end {
-			r2, w := runeAt(s, p, end)
-			if class(r2)&clSpace == 0 {
-				break
-			}
-			if r2 == '\r' || r2 == '\n' {
-				lastNL = p + 1
-			}
-			last = p
-			p += w
-			count++
-		}
-		switch {
-		case lastNL >= 0:
-			pos = lastNL
-		case count > 1 && p < end:
-			pos = last
-		case count > 0:
-			pos = p
-		default:
-			pos += n
-		}
-		dst = append(dst, pos)
+		pos, dst = spaces(s, pos, end, n, dst)
 	}
 	return dst
 }
